@@ -39,8 +39,12 @@ type entry struct {
 	mode             int64
 }
 
-func file(name, body string) entry { return entry{name: name, body: body, typ: tar.TypeReg, mode: 0o644} }
-func exe(name, body string) entry  { return entry{name: name, body: body, typ: tar.TypeReg, mode: 0o755} }
+func file(name, body string) entry {
+	return entry{name: name, body: body, typ: tar.TypeReg, mode: 0o644}
+}
+func exe(name, body string) entry {
+	return entry{name: name, body: body, typ: tar.TypeReg, mode: 0o755}
+}
 func symlink(name, target string) entry {
 	return entry{name: name, link: target, typ: tar.TypeSymlink, mode: 0o777}
 }

@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hallmark-dev/hallmark/inventory"
 	"github.com/hallmark-dev/hallmark/internal/version"
+	"github.com/hallmark-dev/hallmark/inventory"
 	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/source"
 )
@@ -261,4 +261,3 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
-

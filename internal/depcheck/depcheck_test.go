@@ -130,4 +130,3 @@ func TestViolation(t *testing.T) {
 		}
 	}
 }
-
