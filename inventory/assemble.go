@@ -68,7 +68,9 @@ func (b *builder) assemble(subj Subject, fsys scalibrfs.FS, attr *layerAttributi
 // convert maps one scalibr package to hallmark's Package. It assigns a temporary ID, unique in
 // the run, that Finalize replaces with a stable one.
 func convert(sp *scalibrextractor.Package, f found, n int) *Package {
-	if sp.Name == "" {
+	if sp.Name == "" || (f.extractor == "java/archive" && sp.Name == "unknown") {
+		// The Java archive extractor names what it cannot identify "unknown"; that is not a
+		// package anyone can look up.
 		return nil
 	}
 	p := &Package{

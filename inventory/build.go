@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -191,6 +192,12 @@ func (b *builder) extractOne(ctx context.Context, fsys scalibrfs.FS, root, p str
 			return
 		}
 	}
+	if e.Name() == "java/archive" {
+		if err := checkZipNames(f, info.Size()); err != nil {
+			b.addErr(FileError{Path: p, LayerDigest: layerOf(p), Extractor: e.Name(), Message: err.Error()})
+			return
+		}
+	}
 	res, err := safeExtract(ctx, e, &filesystem.ScanInput{FS: fsys, Path: p, Root: root, Info: info, Reader: f})
 	if err != nil {
 		b.addErr(FileError{Path: p, LayerDigest: layerOf(p), Extractor: e.Name(), Message: cleanMessage(err, p)})
@@ -218,6 +225,21 @@ func cleanMessage(err error, p string) string {
 	m := err.Error()
 	// Extractors often repeat the path; the FileError already names it.
 	m = strings.ReplaceAll(m, p+": ", "")
+	// Nested archives wrap the same prefix once per level.
+	for {
+		i := strings.Index(m, "error(s) in extractor ")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(m[i:], ": ")
+		if j < 0 {
+			break
+		}
+		m = m[:i] + m[i+j+2:]
+	}
+	if strings.Contains(m, "reached max zip depth") {
+		m = "archives nested too deeply (more than 16 levels): " + m
+	}
 	return m
 }
 
@@ -435,4 +457,28 @@ func pathEscapeQuery(s string) string {
 		}
 	}
 	return sb.String()
+}
+
+// checkZipNames refuses a Java archive whose entry names climb out of the archive ("zip slip").
+// hallmark never extracts archives to disk, but such an archive is hostile by construction and
+// its contents cannot be trusted to describe a package.
+func checkZipNames(f fs.File, size int64) error {
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		return nil
+	}
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil // not a zip: the extractor reports it
+	}
+	if _, err := f.(io.Seeker).Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	for _, zf := range zr.File {
+		n := strings.ReplaceAll(zf.Name, "\\", "/")
+		if strings.HasPrefix(n, "/") || slices.Contains(strings.Split(n, "/"), "..") {
+			return fmt.Errorf("archive entry %q climbs out of the archive (zip slip): refusing the archive", zf.Name)
+		}
+	}
+	return nil
 }

@@ -101,6 +101,7 @@ type countingReader struct {
 	r     io.Reader
 	n     int64
 	limit int64
+	check func() error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
@@ -108,6 +109,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	if c.limit > 0 && c.n > c.limit {
 		return n, fmt.Errorf("more than %d bytes: %w", c.limit, ErrLimit)
+	}
+	if c.check != nil {
+		if cerr := c.check(); cerr != nil {
+			return n, cerr
+		}
 	}
 	return n, err
 }
@@ -157,6 +163,7 @@ func (im *Image) readLayer(ctx context.Context, idx int, want WantFunc, lim Limi
 	diffHash := sha256.New()
 	un := &countingReader{r: io.TeeReader(dec, diffHash), limit: lim.MaxLayerBytes}
 	// Decompression-bomb guard: once past the grace size, the expansion ratio must stay sane.
+	// It runs on every read, so a single huge entry is caught as early as a thousand small ones.
 	ratioGuard := func() error {
 		if compressed == nil || un.n < lim.RatioGrace || compressed.n == 0 {
 			return nil
@@ -166,6 +173,7 @@ func (im *Image) readLayer(ctx context.Context, idx int, want WantFunc, lim Limi
 		}
 		return nil
 	}
+	un.check = ratioGuard
 	res := &layerResult{}
 	tr := tar.NewReader(un)
 	var lastTotal int64
