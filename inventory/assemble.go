@@ -86,9 +86,15 @@ func convert(sp *scalibrextractor.Package, f found, n int) *Package {
 		// The toolchain a binary was built with is what Go advisories call "stdlib".
 		p.Name = "stdlib"
 	}
+	if p.Ecosystem == "Go" && p.Name != "stdlib" {
+		p.Version = goVersion(p.Version)
+	}
 	if pu := sp.PURL(); pu != nil {
 		if p.Name == "stdlib" && pu.Name == "go" {
 			pu.Name = "stdlib"
+		}
+		if p.Ecosystem == "Go" {
+			pu.Version = p.Version
 		}
 		p.PURL = canonicalPURL(pu.String())
 	}

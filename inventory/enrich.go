@@ -15,10 +15,36 @@ import (
 // canonicalPURL returns the canonical form of a purl produced by an extractor, or the input
 // when it does not parse (then it is still the extractor's best description).
 func canonicalPURL(s string) string {
-	if c, err := purl.Canonical(s); err == nil {
+	c, err := purl.Canonical(s)
+	if err != nil {
+		return s
+	}
+	p, err := purl.Parse(c)
+	if err != nil {
 		return c
 	}
-	return s
+	// osv-scalibr marks npm packages with a private "source" qualifier (PUBLIC_REGISTRY,
+	// UNKNOWN) that the npm purl type does not define; it would make one package look like two.
+	if p.Type == "npm" && p.Qualifier("source") != "" {
+		var q []purl.Qualifier
+		for _, kv := range p.Qualifiers {
+			if kv.Key != "source" {
+				q = append(q, kv)
+			}
+		}
+		p.Qualifiers = q
+		return p.String()
+	}
+	return c
+}
+
+// goVersion gives Go module versions their "v" back: osv-scalibr strips it (OSV's Go ranges
+// are written without it), but Go, purls and every other SBOM tool write "v1.2.3".
+func goVersion(v string) string {
+	if v == "" || strings.HasPrefix(v, "v") || strings.HasPrefix(v, "(") {
+		return v
+	}
+	return "v" + v
 }
 
 func isGraphFile(p string) bool {
@@ -31,6 +57,9 @@ var pep503 = regexp.MustCompile(`[-_.]+`)
 // joinKey is how graph nodes and extracted packages are matched within one file.
 func joinKey(ecosystem, name, version string) string {
 	n := name
+	if ecosystem == "Go" {
+		version = strings.TrimPrefix(version, "v")
+	}
 	if ecosystem == "PyPI" || strings.HasPrefix(ecosystem, "PyPI") {
 		n = pep503.ReplaceAllString(strings.ToLower(n), "-")
 	}

@@ -52,7 +52,7 @@ func exitCode(err error) int {
 	case errors.Is(err, source.ErrNotFound), errors.Is(err, source.ErrCorrupt),
 		errors.Is(err, source.ErrUnsafe), errors.Is(err, source.ErrLimit),
 		errors.Is(err, inventory.ErrUnrecognised), errors.Is(err, inventory.ErrMalformed),
-		errors.Is(err, sbom.ErrInvalid), isPathError(err):
+		errors.Is(err, sbom.ErrUnknownFormat), isPathError(err):
 		return ExitUsage
 	}
 	if isFlagError(err) {

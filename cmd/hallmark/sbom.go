@@ -115,7 +115,7 @@ in another format, keeping purls, versions, licences and dependency edges.`,
 			}
 			inv, err := sbom.Decode(name, r)
 			if err != nil {
-				return err
+				return codedError{code: ExitUsage, err: err}
 			}
 			return writeOutput(output, e.stdout, func(w io.Writer) error {
 				if format == "table" {
@@ -144,7 +144,12 @@ func load(ctx context.Context, e *env, target string, opts source.Options) (*inv
 			return nil, codedError{code: ExitUsage, err: err}
 		}
 		defer f.Close()
-		return sbom.Decode(art.Path, f)
+		inv, err := sbom.Decode(art.Path, f)
+		if err != nil {
+			// Any SBOM that does not decode is bad input.
+			return nil, codedError{code: ExitUsage, err: err}
+		}
+		return inv, nil
 	}
 	cfg := inventory.Config{}
 	if !e.quiet && isTerminal(e.stderr) {
