@@ -44,6 +44,7 @@ func (b *builder) assemble(subj Subject, fsys scalibrfs.FS, attr *layerAttributi
 			byFile[p.mainPath()] = append(byFile[p.mainPath()], p)
 		}
 	}
+	b.fixLockfileLines(inv)
 	b.addGraphs(inv, byFile)
 	b.addLicenses(inv)
 	// Packages no edge reaches are contained by the subject itself.

@@ -225,6 +225,7 @@ func cleanMessage(err error, p string) string {
 	m := err.Error()
 	// Extractors often repeat the path; the FileError already names it.
 	m = strings.ReplaceAll(m, p+": ", "")
+	m = strings.TrimPrefix(m, "could not extract: ")
 	// Nested archives wrap the same prefix once per level.
 	for {
 		i := strings.Index(m, "error(s) in extractor ")

@@ -201,3 +201,54 @@ func (b *builder) declaredLicenses(p *Package) []string {
 	}
 	return l
 }
+
+// fixLockfileLines makes the line of packages from npm lockfiles deterministic. osv-scalibr
+// reports one package per name@version and keeps the line of whichever occurrence its map
+// iteration met first; hallmark points at the first occurrence in the file instead.
+func (b *builder) fixLockfileLines(inv *Inventory) {
+	var lines map[string][][]byte
+	for _, p := range inv.Packages {
+		if p.FoundBy != "javascript/packagelockjson" || len(p.Locations) == 0 {
+			continue
+		}
+		loc := &p.Locations[0]
+		data, ok := b.contents[loc.Path]
+		if !ok {
+			continue
+		}
+		if lines == nil {
+			lines = map[string][][]byte{}
+		}
+		ls, ok := lines[loc.Path]
+		if !ok {
+			ls = bytes.Split(data, []byte("\n"))
+			lines[loc.Path] = ls
+		}
+		if l := firstNPMEntry(ls, p.Name, p.Version); l > 0 {
+			loc.Line = l
+		}
+	}
+}
+
+// firstNPMEntry returns the 1-based line of the first lockfile entry for name@version: a key
+// "node_modules/…/name" (lockfile v2, v3) or "name" (v1) whose object has that version.
+func firstNPMEntry(ls [][]byte, name, version string) int {
+	want := []byte(`"version": "` + version + `"`)
+	for i, l := range ls {
+		t := bytes.TrimSpace(l)
+		key, ok := bytes.CutSuffix(t, []byte(`": {`))
+		if !ok || len(key) < 1 || key[0] != '"' {
+			continue
+		}
+		key = key[1:]
+		if !bytes.Equal(key, []byte(name)) && !bytes.HasSuffix(key, []byte("node_modules/"+name)) {
+			continue
+		}
+		for j := i + 1; j < len(ls) && j <= i+8; j++ {
+			if bytes.Contains(ls[j], want) {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}

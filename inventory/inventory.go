@@ -256,7 +256,15 @@ func (p *Package) mainLayer() string {
 	return p.Locations[0].LayerDigest
 }
 
+func cmpLocation(a, b Location) int {
+	return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line), cmp.Compare(a.LayerDigest, b.LayerDigest))
+}
+
 func (p *Package) merge(q *Package) {
+	// Whatever order the extractors returned duplicates in, the same main location wins.
+	if len(q.Locations) > 0 && (len(p.Locations) == 0 || cmpLocation(q.Locations[0], p.Locations[0]) < 0) {
+		p.Locations = append([]Location{q.Locations[0]}, p.Locations...)
+	}
 	for _, l := range q.Locations {
 		if !slices.Contains(p.Locations, l) {
 			p.Locations = append(p.Locations, l)
@@ -300,13 +308,12 @@ func (p *Package) normalize() {
 	}
 	slices.Sort(lic)
 	p.Licenses = lic
-	// Keep the main location first, sort the rest.
+	// Keep the main location (the file that describes the package) first, sort the rest.
 	if len(p.Locations) > 1 {
-		rest := p.Locations[1:]
-		slices.SortFunc(rest, func(a, b Location) int {
-			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.LayerDigest, b.LayerDigest), cmp.Compare(a.Line, b.Line))
-		})
-		p.Locations = append(p.Locations[:1], slices.Compact(rest)...)
+		rest := slices.Clone(p.Locations[1:])
+		slices.SortFunc(rest, cmpLocation)
+		p.Locations = append(p.Locations[:1], rest...)
+		p.Locations = slices.Compact(p.Locations)
 	}
 }
 

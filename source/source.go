@@ -89,7 +89,7 @@ func Open(ctx context.Context, target string, opts Options) (*Artifact, error) {
 	fi, err := os.Stat(clean)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: %w (not a file, directory, or %s reference)", target, ErrNotFound, RegistryPrefix)
+			return nil, fmt.Errorf("%s: no such file or directory (a TARGET is a path, or %sREF for an image in a registry): %w", target, RegistryPrefix, ErrNotFound)
 		}
 		return nil, fmt.Errorf("%s: %w", target, err)
 	}

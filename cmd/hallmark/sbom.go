@@ -169,7 +169,11 @@ func partialResult(e *env, inv *inventory.Inventory, allow bool) error {
 		if fe.LayerDigest != "" {
 			where += " (layer " + fe.LayerDigest + ")"
 		}
-		fmt.Fprintf(e.stderr, "hallmark: warning: could not read %s: %s\n", where, fe.Message)
+		by := ""
+		if fe.Extractor != "" {
+			by = " [" + fe.Extractor + "]"
+		}
+		fmt.Fprintf(e.stderr, "hallmark: warning: could not read %s: %s%s\n", where, fe.Message, by)
 	}
 	if allow {
 		return nil
