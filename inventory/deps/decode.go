@@ -102,33 +102,61 @@ func decodeTOML(path string, data []byte, v any) error {
 	return invalid(path, 0, "not valid TOML: %v", err)
 }
 
-// tooDeepTOML returns the line at which brackets or braces nest deeper than maxTOMLDepth,
-// or 0. It skips strings and comments roughly; close enough to bound recursion.
+// tooDeepTOML returns the line at which arrays or inline tables nest deeper than
+// maxTOMLDepth, or 0. BurntSushi/toml recurses once per level and a few megabytes of "["
+// overflow the goroutine stack, which no recover() catches. The scan follows TOML's four
+// string forms and comments, so it agrees with the decoder on every prefix the decoder
+// accepts; where they disagree the decoder has already stopped on a syntax error.
 func tooDeepTOML(data []byte) int {
 	depth, line := 0, 1
-	var quote byte
+	run := func(i int, c byte) int { // length of the run of c starting at i
+		n := 0
+		for i+n < len(data) && data[i+n] == c {
+			n++
+		}
+		return n
+	}
 	for i := 0; i < len(data); i++ {
 		c := data[i]
-		if c == '\n' {
-			line++
-			if quote == '"' || quote == '\'' {
-				quote = 0 // basic strings end at the line; multi-line ones are rare here
-			}
-			continue
-		}
 		switch {
-		case quote != 0:
-			if c == '\\' && quote == '"' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
+		case c == '\n':
+			line++
 		case c == '#':
 			for i+1 < len(data) && data[i+1] != '\n' {
 				i++
 			}
 		case c == '"' || c == '\'':
-			quote = c
+			multi := run(i, c) >= 3
+			if multi {
+				i += 3
+			} else {
+				i++
+			}
+			for ; i < len(data); i++ {
+				d := data[i]
+				if d == '\n' {
+					line++
+					if !multi {
+						break // a single-line string cannot span lines
+					}
+				}
+				if d == '\\' && c == '"' {
+					if i+1 < len(data) && data[i+1] == '\n' {
+						line++
+					}
+					i++
+					continue
+				}
+				if d == c {
+					if !multi {
+						break
+					}
+					if n := run(i, c); n >= 3 {
+						i += n - 1 // up to two quotes may stand before the closing three
+						break
+					}
+				}
+			}
 		case c == '[' || c == '{':
 			depth++
 			if depth > maxTOMLDepth {

@@ -75,8 +75,10 @@ const MaxFileSize = 64 << 20
 // Errors returned by Parse, matched with errors.Is. In both cases the caller should record
 // the file as unreadable (inventory.FileError) and go on with the other files.
 var (
-	// ErrInvalid means the file is not a well-formed file of the parser's kind. The message
-	// names the file and, where known, the line.
+	// ErrInvalid means the file is not a well-formed file of the parser's kind, or goes
+	// beyond a limit that keeps hostile input from taking unbounded time or memory
+	// (nesting depth, npm install path length, 1<<20 edges). The message names the file
+	// and, where known, the line.
 	ErrInvalid = errors.New("invalid file")
 	// ErrTooLarge means the file is larger than MaxFileSize.
 	ErrTooLarge = errors.New("file larger than deps.MaxFileSize")

@@ -1235,6 +1235,13 @@ replace example.com/a v1.0.0 => ../a
 			},
 		},
 		{
+			name:   "toml-brackets-in-strings-are-not-nesting",
+			parser: "rust/cargo-lock",
+			input: "# [[[[ a comment\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nnote = \"" + strings.Repeat("[", 100) + "\"\n" +
+				"long = \"\"\"\n" + strings.Repeat("{", 100) + "\n\"\"\"\nlit = '''" + strings.Repeat("[", 100) + "'''\n",
+			want: &Graph{Nodes: []Node{{Key: "a@1.0.0", Name: "a", Version: "1.0.0", Root: true}}},
+		},
+		{
 			name:   "empty-file",
 			parser: "python/requirements",
 			input:  "",
@@ -1274,6 +1281,7 @@ func TestParseErrors(t *testing.T) {
 		{"gomod-bad", "go/go-mod", "module m\nrequire (\n\tfoo\n)\n", "package-lock.json:3:"},
 		{"cargo-bad-toml", "rust/cargo-lock", "[[package]]\nname = \n", "package-lock.json:2: not valid TOML"},
 		{"cargo-too-deep", "rust/cargo-lock", "x = " + strings.Repeat("[", 100000), "nested deeper than 64 levels"},
+		{"cargo-too-deep-after-multiline-string", "rust/cargo-lock", `x = ["""a"""", ` + strings.Repeat("[", 100), "nested deeper than 64 levels"},
 		{"poetry-wrong-type", "python/poetry-lock", "[[package]]\nname = 3\n", "not valid TOML"},
 		{"pipfile-default-not-object", "python/pipfile-lock", `{"default": []}`, `"default" is not an object`},
 		{"composer-packages-not-array", "php/composer-lock", `{"packages": {}}`, `"packages": got JSON object, want an array`},

@@ -43,11 +43,15 @@ func (b *builder) add(n Node) *Node {
 
 // edge records that from depends on to; from == "" is the root project.
 func (b *builder) edge(from, to string) {
+	e := Edge{From: from, To: to}
+	if b.edges[e] {
+		return
+	}
 	if len(b.edges) >= maxEdges {
 		b.full = true
 		return
 	}
-	b.edges[Edge{From: from, To: to}] = true
+	b.edges[e] = true
 }
 
 // direct records that the root (from == "") or a Root node depends on to, from a dev

@@ -17,9 +17,13 @@ import (
 // optionalDependencies and peerDependencies are direct, and so are those of workspace
 // members (Root nodes). Dev is npm's own "dev": true.
 //
-// Version 1 files (and v2 files read by old npm) nest "dependencies" with "requires"; the
-// same resolution applies to the equivalent install paths. They do not record the root's
-// dependencies, so DirectKnown stays false.
+// Version 1 files nest "dependencies" with "requires"; a nested entry's install path is
+// its parent's plus "/node_modules/name", and the same resolution applies. An alias
+// ("version": "npm:real@1.0.0") is reported under the real name, as osv-scalibr does.
+// Version 1 files do not record the root's dependencies, so DirectKnown stays false.
+//
+// Install paths are refused beyond 4096 bytes or 256 segments, and a version 1 tree
+// beyond 128 levels, so that resolution stays linear in the file's size.
 
 // maxNPMDepth bounds the nesting of a version 1 "dependencies" tree. npm's own trees are
 // rarely ten deep.
@@ -30,9 +34,8 @@ func matchNPM(p string) bool {
 }
 
 type npmLock struct {
-	LockfileVersion int             `json:"lockfileVersion"`
-	Packages        json.RawMessage `json:"packages"`
-	Dependencies    json.RawMessage `json:"dependencies"`
+	Packages     json.RawMessage `json:"packages"`
+	Dependencies json.RawMessage `json:"dependencies"`
 }
 
 type npmPackage struct {
