@@ -16,7 +16,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/inventory"
 	"github.com/hallmark-dev/hallmark/sbom/cyclonedx"
-	"github.com/hallmark-dev/hallmark/sbom/internal/sbomtest"
+	"github.com/hallmark-dev/hallmark/sbom/sbomtest"
 	"github.com/hallmark-dev/hallmark/sbom/spdx"
 )
 
@@ -133,6 +133,22 @@ func TestEncodeDecode(t *testing.T) {
 	})
 }
 
+// TestLarge encodes a few hundred packages in every format and validates the output.
+func TestLarge(t *testing.T) {
+	inv := large(300)
+	for _, f := range OutputFormats {
+		t.Run(string(f), func(t *testing.T) {
+			got, err := Decode("large", bytes.NewReader(encode(t, f, inv)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(inv, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestEncodeRejects checks that inventories that would make dangling references are refused,
 // with nothing written.
 func TestEncodeRejects(t *testing.T) {
@@ -172,7 +188,7 @@ func TestCrossFormat(t *testing.T) {
 		{SPDXJSON, CycloneDXXML, SPDXJSON},
 	}
 	starts := map[string]*inventory.Inventory{"rich": sbomtest.Rich()}
-	for _, fixture := range []string{"syft-npm-go.cdx16.json", "syft-debian-rootfs.cdx16.json", "syft-debian-rootfs.spdx23.spdx"} {
+	for _, fixture := range []string{"syft-npm-go.cdx16.json", "syft-debian-rootfs.cdx16.json", "syft-debian-rootfs.spdx23.spdx", "trivy-npm-go.cdx16.json", "trivy-debian-rootfs.spdx23.json"} {
 		starts[fixture] = decodeFile(t, filepath.Join("testdata", "foreign", fixture))
 	}
 	for name, start := range starts {
@@ -213,7 +229,11 @@ func summarize(inv *inventory.Inventory) summary {
 		purl[p.ID] = p.PURL
 	}
 	for _, r := range inv.Relationships {
-		s.Edges = append(s.Edges, purl[r.From]+" -> "+purl[r.To])
+		// Edges from the subject are left out: syft records none, and trivy records them
+		// in CycloneDX but not in SPDX.
+		if r.From != inventory.SubjectRef {
+			s.Edges = append(s.Edges, purl[r.From]+" -> "+purl[r.To])
+		}
 	}
 	slices.Sort(s.Edges)
 	return s
@@ -224,12 +244,18 @@ func summarize(inv *inventory.Inventory) summary {
 // edges as the reference, plus what the reference must say.
 func TestForeign(t *testing.T) {
 	families := map[string]string{ // fixture prefix → reference file
-		"syft-npm-go.":        "syft-npm-go.cdx16.json",
-		"syft-debian-rootfs.": "syft-debian-rootfs.cdx16.json",
+		"syft-npm-go.":         "syft-npm-go.cdx16.json",
+		"syft-debian-rootfs.":  "syft-debian-rootfs.cdx16.json",
+		"trivy-npm-go.":        "trivy-npm-go.cdx16.json",
+		"trivy-debian-rootfs.": "trivy-debian-rootfs.cdx16.json",
 	}
-	files, err := filepath.Glob(filepath.Join("testdata", "foreign", "*.*"))
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, ext := range []string{"json", "xml", "spdx"} {
+		m, err := filepath.Glob(filepath.Join("testdata", "foreign", "*."+ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
 	}
 	seen := 0
 	for prefix, ref := range families {
@@ -253,8 +279,8 @@ func TestForeign(t *testing.T) {
 			})
 		}
 	}
-	if seen < 10 {
-		t.Errorf("only %d foreign fixtures matched a family", seen)
+	if seen != len(files) {
+		t.Errorf("%d of %d foreign fixtures matched a family", seen, len(files))
 	}
 
 	// What the references must say, field by field.
@@ -268,17 +294,47 @@ func TestForeign(t *testing.T) {
 		t.Errorf("npm-go subject version = %q, want 1.0.0 (metadata.component)", npm.Subject.Version)
 	}
 	deb := decodeFile(t, filepath.Join("testdata", "foreign", "syft-debian-rootfs.cdx16.json"))
-	if diff := cmp.Diff(&inventory.Distro{ID: "debian", VersionID: "12", Codename: "bookworm", PrettyName: "Debian GNU/Linux 12 (bookworm)"}, deb.Distro); diff != "" {
+	if diff := cmp.Diff(&inventory.Distro{ID: "debian", VersionID: "12.11", Codename: "bookworm", PrettyName: "Debian GNU/Linux 12 (bookworm)"}, deb.Distro); diff != "" {
 		t.Errorf("distro (-want +got):\n%s", diff)
 	}
-	wantPkg(t, deb, "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl", inventory.Package{
+	wantPkg(t, deb, "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12.11&upstream=openssl", inventory.Package{
 		Name: "libssl3", Version: "3.0.19-1~deb12u2", Type: "library",
-		PURL:      "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl",
+		PURL:      "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12.11&upstream=openssl",
 		Locations: []inventory.Location{{Path: "var/lib/dpkg/status"}, {Path: "usr/share/doc/libssl3/copyright"}},
 		Licenses:  []string{"Apache-2.0", "Artistic", "GPL-1.0-only", "GPL-1.0-or-later"},
 		Source:    &inventory.SourcePackage{Name: "openssl", Version: "3.0.19-1~deb12u2"},
 		Supplier:  "Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>",
 		FoundBy:   "dpkg-db-cataloger",
+	})
+
+	trivyDeb := decodeFile(t, filepath.Join("testdata", "foreign", "trivy-debian-rootfs.cdx16.json"))
+	if diff := cmp.Diff(&inventory.Distro{ID: "debian", VersionID: "12.11"}, trivyDeb.Distro); diff != "" {
+		t.Errorf("trivy distro (-want +got):\n%s", diff)
+	}
+	wantPkg(t, trivyDeb, "pkg:deb/debian/zlib1g@1.2.13.dfsg-1?arch=amd64&distro=debian-12.11&epoch=1", inventory.Package{
+		Name: "zlib1g", Version: "1:1.2.13.dfsg-1", Type: "library",
+		PURL:     "pkg:deb/debian/zlib1g@1.2.13.dfsg-1?arch=amd64&distro=debian-12.11&epoch=1",
+		Licenses: []string{"Zlib"},
+		Source:   &inventory.SourcePackage{Name: "zlib", Version: "1:1.2.13.dfsg-1"},
+		Supplier: "Mark Brown <broonie@debian.org>",
+	})
+	// trivy's per-lockfile components are not packages; what they depend on is what the
+	// subject depends on directly.
+	trivyNPM := decodeFile(t, filepath.Join("testdata", "foreign", "trivy-npm-go.cdx16.json"))
+	var direct []string
+	for _, r := range trivyNPM.Relationships {
+		if r.From == inventory.SubjectRef {
+			direct = append(direct, trivyNPM.Package(r.To).PURL)
+		}
+	}
+	slices.Sort(direct)
+	if diff := cmp.Diff([]string{"pkg:golang/example.com/fixture", "pkg:npm/is-number@7.0.0", "pkg:npm/left-pad@1.3.0", "pkg:npm/ms@2.1.3", "pkg:npm/once@1.4.0"}, direct); diff != "" {
+		t.Errorf("trivy direct dependencies (-want +got):\n%s", diff)
+	}
+	trivySPDX := decodeFile(t, filepath.Join("testdata", "foreign", "trivy-npm-go.spdx23.spdx"))
+	wantPkg(t, trivySPDX, "pkg:npm/ms@2.1.3", inventory.Package{
+		Name: "ms", Version: "2.1.3", Type: "library", PURL: "pkg:npm/ms@2.1.3",
+		Locations: []inventory.Location{{Path: "package-lock.json"}},
 	})
 }
 
@@ -430,6 +486,7 @@ func TestBadInput(t *testing.T) {
 		{"tag-value-unclosed-text", tv + "DocumentComment: <text>never\nclosed\n", []string{"line 4: DocumentComment: <text> is never closed"}},
 		{"tag-value-bad-relationship", tv + "Relationship: SPDXRef-DOCUMENT DESCRIBES\n", []string{"line 4: Relationship: want"}},
 		{"tag-value-bad-id", tv + "PackageName: a\nSPDXID: a\n", []string{`line 5: SPDXID: "a" is not SPDXRef-<idstring>`}},
+		{"tag-value-invalid-utf8", tv + "PackageName: a\xff\n", []string{"line 4: not valid UTF-8"}},
 		{"tag-value-orphan-tag", tv + "PackageVersion: 1\n", []string{"line 4: PackageVersion outside a package"}},
 		{"tag-value-unknown-relationship-ref", tv + "PackageName: a\nSPDXID: SPDXRef-a\nRelationship: SPDXRef-a DEPENDS_ON SPDXRef-b\n", []string{`"SPDXRef-b" is not an element of this document`}},
 	} {

@@ -274,12 +274,12 @@ measure_one() {
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	# GOPROXY=off keeps syft's `go list` (and anything else) off the network.
 	GOPROXY=off GOFLAGS=-mod=mod /usr/bin/time -v -o "$dir/$tool.$run.time" "${cmd[@]}" >"$dir/$tool.$run.log" 2>&1 || rc=$?
-	awk -v input="$input" -v tool="$tool" -v run="$run" -v rc="$rc" -v load="$load" '
+	awk -v input="$input" -v tool="$tool" -v run="$run" -v rc="$rc" -v ld="$load" '
 		/Elapsed \(wall clock\)/ { n = split($NF, a, ":"); wall = 0; for (i = 1; i <= n; i++) wall = wall * 60 + a[i] }
 		/User time \(seconds\)/ { user = $NF }
 		/System time \(seconds\)/ { sys = $NF }
 		/Maximum resident set size/ { rss = $NF }
-		END { printf "%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\n", input, tool, run, wall, user, sys, rss, rc, load }
+		END { printf "%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\n", input, tool, run, wall, user, sys, rss, rc, ld }
 	' "$dir/$tool.$run.time" | tee -a "$RES/timings.tsv" >&2
 	if [[ $rc != 0 ]]; then
 		log "$tool on $input exited $rc; see $dir/$tool.$run.log"
@@ -347,7 +347,7 @@ report_table() {
 		wall[$1, $2] = wall[$1, $2] " " $4
 		cpu[$1, $2] = cpu[$1, $2] " " ($5 + $6)
 		rss[$1, $2] = rss[$1, $2] " " $7
-		load[$1, $2] = load[$1, $2] " " $9
+		ld[$1, $2] = ld[$1, $2] " " $9
 		if ($8 != 0) bad[$1, $2] = 1
 	}
 	END {
@@ -361,7 +361,7 @@ report_table() {
 			for (j = 1; j <= nt; j++) {
 				t = tools[j]
 				if (!((in_, t) in wall)) continue
-				w = median(wall[in_, t]); c = median(cpu[in_, t]); r = median(rss[in_, t]) / 1024; l = median(load[in_, t])
+				w = median(wall[in_, t]); c = median(cpu[in_, t]); r = median(rss[in_, t]) / 1024; l = median(ld[in_, t])
 				wr = (t != "hallmark" && hw > 0) ? sprintf("%.1f", w / hw) : "-"
 				cr = (t != "hallmark" && hc > 0) ? sprintf("%.1f", c / hc) : "-"
 				rr = (t != "hallmark" && hr > 0) ? sprintf("%.1f", median(rss[in_, t]) / hr) : "-"

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hallmark-dev/hallmark/sbom/sbomtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/golden")
@@ -98,6 +100,7 @@ func TestGolden(t *testing.T) {
 	for _, tc := range transcripts {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCLI(t, tc.args, tc.stdin)
+			validateOutput(t, tc.args, stdout)
 			got := fmt.Sprintf("# hallmark %s\n# exit %d\n-- stdout --\n%s-- stderr --\n%s", strings.Join(tc.args, " "), code, scrub(stdout), scrub(stderr))
 			path := filepath.Join("testdata", "golden", tc.name+".txt")
 			if *update {
@@ -115,5 +118,34 @@ func TestGolden(t *testing.T) {
 				t.Errorf("transcript %s changed (-want +got); rerun with -update if intended:\n%s", path, diff)
 			}
 		})
+	}
+}
+
+// validateOutput checks every SBOM the CLI printed against the official schema of its format.
+func validateOutput(t *testing.T, args []string, stdout string) {
+	t.Helper()
+	out := strings.TrimSpace(stdout)
+	if len(args) == 0 || args[0] != "sbom" || !(strings.HasPrefix(out, "{") || strings.HasPrefix(out, "<")) {
+		return
+	}
+	format := "cyclonedx-json"
+	for i, a := range args {
+		if (a == "--format" || a == "-f") && i+1 < len(args) {
+			format = args[i+1]
+		}
+	}
+	var err error
+	switch format {
+	case "cyclonedx-json":
+		err = sbomtest.ValidateCycloneDX([]byte(stdout))
+	case "spdx-json":
+		err = sbomtest.ValidateSPDX([]byte(stdout))
+	case "cyclonedx-xml":
+		err = sbomtest.ValidateCycloneDXXML([]byte(stdout))
+	default:
+		return
+	}
+	if err != nil {
+		t.Errorf("%s output is not valid against its schema: %v", format, err)
 	}
 }

@@ -20,6 +20,14 @@
 //
 // Every inventory field survives Encode then Decode (the round-trip test checks it field by
 // field), for both JSON and XML.
+//
+// Other tools' BOMs (no hallmark:inventory:version metadata property) are read with what they
+// say in their own terms: syft's syft:location:*, syft:package:foundBy, syft:distro:* and
+// source-distribution references, trivy's aquasecurity:trivy:* properties (source package,
+// file path, layers; its per-lockfile components become the subject's direct dependencies),
+// file components (not packages), an operating-system component without purl (the distro),
+// publisher as supplier when there is none, and an "incomplete" composition (a partial
+// inventory).
 package cyclonedx
 
 import (

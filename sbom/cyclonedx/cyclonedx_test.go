@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/hallmark-dev/hallmark/inventory"
-	"github.com/hallmark-dev/hallmark/sbom/internal/sbomtest"
+	"github.com/hallmark-dev/hallmark/sbom/sbomtest"
 )
 
 var update = flag.Bool("update", false, "rewrite licenseids.txt from testdata/schema/spdx.schema.json")

@@ -341,6 +341,12 @@ func (d *decoder) component(where string, c *cdx.Component) error {
 	case d.foreign && c.Type == cdx.ComponentTypeFile && c.PackageURL == "":
 		// Other tools list the files they read as file components; hallmark keeps those as
 		// package locations, not as packages.
+	case d.foreign && c.PackageURL == "" && hasProp(ps, "aquasecurity:trivy:Class"):
+		// trivy groups packages under one component per lockfile or OS; the lockfile's
+		// dependsOn are the subject's direct dependencies.
+		if v, _ := props.Get(ps, "aquasecurity:trivy:Class"); v == "lang-pkgs" && c.BOMRef != "" {
+			d.pkg[c.BOMRef] = inventory.SubjectRef
+		}
 	default:
 		p, err := d.packageOf(where, c, ps)
 		if err != nil {
@@ -360,6 +366,11 @@ func (d *decoder) component(where string, c *cdx.Component) error {
 		}
 	}
 	return nil
+}
+
+func hasProp(ps []props.Property, name string) bool {
+	_, ok := props.Get(ps, name)
+	return ok
 }
 
 func (d *decoder) foreignDistro(where string, c *cdx.Component, ps []props.Property) *inventory.Distro {
@@ -543,7 +554,14 @@ func (d *decoder) foreignFacts(where string, p *inventory.Package, c *cdx.Compon
 		p.FoundBy = v
 	}
 	if name, ok := props.Get(ps, "aquasecurity:trivy:SrcName"); ok && p.Source == nil {
+		// trivy splits the source version as RPM does: [epoch:]version[-release].
 		v, _ := props.Get(ps, "aquasecurity:trivy:SrcVersion")
+		if rel, _ := props.Get(ps, "aquasecurity:trivy:SrcRelease"); rel != "" {
+			v += "-" + rel
+		}
+		if epoch, _ := props.Get(ps, "aquasecurity:trivy:SrcEpoch"); epoch != "" && epoch != "0" {
+			v = epoch + ":" + v
+		}
 		p.Source = &inventory.SourcePackage{Name: name, Version: v}
 	}
 	if p.Source == nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/hallmark-dev/hallmark/sbom/internal/sbomtest"
+	"github.com/hallmark-dev/hallmark/sbom/sbomtest"
 )
 
 // FuzzDecodeCycloneDX feeds arbitrary bytes to Decode. Besides never panicking, whatever decodes

@@ -180,6 +180,7 @@ func fromDocument(doc *spdx.Document) (*inventory.Inventory, error) {
 	d.foreign = !hallmark
 
 	described := d.described()
+	groups := d.groups()
 	var subject *spdx.Package
 	for _, p := range doc.Packages {
 		if p == nil {
@@ -225,6 +226,9 @@ func fromDocument(doc *spdx.Document) (*inventory.Inventory, error) {
 				VersionID:  d.f.Check(where+".versionInfo", p.PackageVersion),
 				PrettyName: d.f.Check(where+".description", p.PackageDescription),
 			}
+		case d.foreign && groups[p.PackageSPDXIdentifier] && d.purl(where, p, ann) == "" && p.PackageVersion == "":
+			// Other tools group packages under an element per lockfile, binary or OS (trivy's
+			// "Application"); without a purl or version it is not a package itself.
 		default:
 			pk, err := d.packageOf(where, p, ann)
 			if err != nil {
@@ -355,6 +359,34 @@ func (d *decoder) described() []common.ElementID {
 			out = append(out, r.RefB.ElementRefID)
 		case r.Relationship == common.TypeRelationshipDescribeBy && r.RefB.ElementRefID == self && r.RefA.ElementRefID != "":
 			out = append(out, r.RefA.ElementRefID)
+		}
+	}
+	return out
+}
+
+// groups returns the elements that CONTAIN packages.
+func (d *decoder) groups() map[common.ElementID]bool {
+	pkgs := map[common.ElementID]bool{}
+	for _, p := range d.doc.Packages {
+		if p != nil {
+			pkgs[p.PackageSPDXIdentifier] = true
+		}
+	}
+	out := map[common.ElementID]bool{}
+	for _, r := range d.doc.Relationships {
+		if r == nil || r.RefA.DocumentRefID != "" || r.RefB.DocumentRefID != "" {
+			continue
+		}
+		a, b := r.RefA.ElementRefID, r.RefB.ElementRefID
+		switch r.Relationship {
+		case common.TypeRelationshipContainedBy:
+			a, b = b, a
+		case common.TypeRelationshipContains:
+		default:
+			continue
+		}
+		if pkgs[b] {
+			out[a] = true
 		}
 	}
 	return out
@@ -495,26 +527,28 @@ func (d *decoder) packageOf(where string, p *spdx.Package, ann []props.Property)
 		}
 	}
 	if d.foreign && len(pk.Locations) == 0 {
-		pk.Locations = syftLocations(d.f.Check(where+".sourceInfo", p.PackageSourceInfo))
+		pk.Locations = foreignLocations(d.f.Check(where+".sourceInfo", p.PackageSourceInfo))
 	}
 	return pk, nil
 }
 
 func (d *decoder) name(id string) string { return d.names[id] }
 
-// syftLocations reads the paths syft lists in sourceInfo ("acquired package info from …: /a,
-// /b").
-func syftLocations(info string) []inventory.Location {
-	rest, ok := strings.CutPrefix(info, "acquired package info from ")
-	if !ok {
-		return nil
-	}
-	i := strings.LastIndex(rest, ": ")
-	if i < 0 {
-		return nil
+// foreignLocations reads the paths other tools write in sourceInfo: syft's "acquired package
+// info from …: /a, /b" and trivy's "package found in: a".
+func foreignLocations(info string) []inventory.Location {
+	var paths string
+	if rest, ok := strings.CutPrefix(info, "acquired package info from "); ok {
+		i := strings.LastIndex(rest, ": ")
+		if i < 0 {
+			return nil
+		}
+		paths = rest[i+2:]
+	} else if rest, ok := strings.CutPrefix(info, "package found in: "); ok {
+		paths = rest
 	}
 	var ls []inventory.Location
-	for _, p := range strings.Split(rest[i+2:], ", ") {
+	for _, p := range strings.Split(paths, ", ") {
 		if p = strings.TrimLeft(strings.TrimSpace(p), "/"); p != "" {
 			ls = append(ls, inventory.Location{Path: p})
 		}

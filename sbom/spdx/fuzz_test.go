@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/hallmark-dev/hallmark/sbom/internal/sbomtest"
+	"github.com/hallmark-dev/hallmark/sbom/sbomtest"
 )
 
 // FuzzDecodeSPDX feeds arbitrary bytes, JSON or tag-value, to Decode. Besides never panicking,

@@ -23,6 +23,13 @@
 //     document comment that says the SBOM is partial and lists the files.
 //
 // Every inventory field survives Encode then Decode (the round-trip test checks it).
+//
+// Other tools' documents (no hallmark:inventory:version annotation) are read as they are
+// written: the single described package is the subject, an OPERATING-SYSTEM package without
+// purl is the distro, a package without purl or version that CONTAINS packages (trivy's
+// per-lockfile "Application") is a grouping and not a package, licenseConcluded stands in for
+// a missing licenseDeclared, locations come from syft's and trivy's sourceInfo, and
+// DEPENDENCY_OF-style relationships are read as reversed DEPENDS_ON.
 package spdx
 
 import "time"

@@ -14,7 +14,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/inventory"
 	"github.com/hallmark-dev/hallmark/sbom/internal/license"
-	"github.com/hallmark-dev/hallmark/sbom/internal/sbomtest"
+	"github.com/hallmark-dev/hallmark/sbom/sbomtest"
 )
 
 var ts = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.FixedZone("CET", 3600))

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spdx/tools-golang/spdx"
 	"github.com/spdx/tools-golang/spdx/v2/common"
 )
 
-// readTagValue parses an SPDX 2.x tag-value document (SPDX 2.3 clause 5.2, "tag: value" lines,
+// readTagValue parses an SPDX 2.x tag-value document ("tag: value" lines, UTF-8,
 // multi-line values in <text>…</text>) into the tools-golang document model, keeping the fields
 // Decode uses and skipping the rest.
 //
@@ -29,6 +30,9 @@ func readTagValue(b []byte) (*spdx.Document, error) {
 	lines := bytes.Split(b, []byte("\n"))
 	for i := 0; i < len(lines); i++ {
 		n := i + 1
+		if !utf8.Valid(lines[i]) {
+			return nil, fmt.Errorf("line %d: not valid UTF-8", n)
+		}
 		line := strings.TrimRight(string(lines[i]), "\r")
 		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
 			continue
@@ -45,6 +49,9 @@ func readTagValue(b []byte) (*spdx.Document, error) {
 				i++
 				if i >= len(lines) {
 					return nil, fmt.Errorf("line %d: %s: <text> is never closed by </text>", n, tag)
+				}
+				if !utf8.Valid(lines[i]) {
+					return nil, fmt.Errorf("line %d: not valid UTF-8", i+1)
 				}
 				text += "\n" + strings.TrimRight(string(lines[i]), "\r")
 			}

@@ -253,7 +253,12 @@ func compare(ref, cand *sbom, scope map[string]bool) *result {
 	byName := map[key][]key{} // (type, ns, name) → keys
 	byNameNoNS := map[key][]key{}
 	byFold := map[key][]key{}
-	for k := range cand.pkgs {
+	byLoc := map[key][]key{} // (type, location) → keys
+	for k, p := range cand.pkgs {
+		if p.location != "" {
+			l := key{typ: k.typ, name: normLocation(p.location)}
+			byLoc[l] = append(byLoc[l], k)
+		}
 		n := key{typ: k.typ, ns: k.ns, name: k.name}
 		byName[n] = append(byName[n], k)
 		byNameNoNS[key{typ: k.typ, name: k.name, version: k.version}] = append(byNameNoNS[key{typ: k.typ, name: k.name, version: k.version}], k)
@@ -273,7 +278,7 @@ func compare(ref, cand *sbom, scope map[string]bool) *result {
 			r.bothBy[k.typ]++
 			continue
 		}
-		r.refOnly = append(r.refOnly, miss{k: k, p: ref.pkgs[k], reason: explain(k, byName, byNameNoNS, byFold)})
+		r.refOnly = append(r.refOnly, miss{k: k, p: ref.pkgs[k], reason: explain(k, ref.pkgs[k], byName, byNameNoNS, byFold, byLoc)})
 	}
 	for _, k := range sortedKeys(cand.pkgs) {
 		if !scope[k.typ] {
@@ -292,7 +297,7 @@ func compare(ref, cand *sbom, scope map[string]bool) *result {
 }
 
 // explain says how the candidate's view of a missed package differs, when it has one.
-func explain(k key, byName, byNameNoNS, byFold map[key][]key) string {
+func explain(k key, p pkg, byName, byNameNoNS, byFold, byLoc map[key][]key) string {
 	if ks := byFold[key{typ: k.typ, ns: strings.ToLower(k.ns), name: strings.ToLower(k.name), version: strings.ToLower(k.version)}]; len(ks) > 0 {
 		return "case differs: " + ks[0].String()
 	}
@@ -307,7 +312,18 @@ func explain(k key, byName, byNameNoNS, byFold map[key][]key) string {
 	if ks := byNameNoNS[key{typ: k.typ, name: k.name, version: k.version}]; len(ks) > 0 {
 		return "other namespace: " + ks[0].String()
 	}
+	if p.location != "" {
+		if ks := byLoc[key{typ: k.typ, name: normLocation(p.location)}]; len(ks) > 0 {
+			slices.SortFunc(ks, func(a, b key) int { return strings.Compare(a.String(), b.String()) })
+			return "same file, other identity: " + ks[0].String()
+		}
+	}
 	return "not found"
+}
+
+// normLocation makes syft's "/usr/bin/x" and hallmark's "usr/bin/x" comparable.
+func normLocation(l string) string {
+	return strings.TrimPrefix(l, "/")
 }
 
 func sortedKeys(m map[key]pkg) []key {

@@ -23,7 +23,7 @@ import (
 // Dir returns the sbom room's testdata directory.
 func Dir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata")
+	return filepath.Join(filepath.Dir(file), "..", "testdata")
 }
 
 // Shared returns the shared conformance data directory (shared/testdata beside the module), or
@@ -249,8 +249,9 @@ func Rich() *inventory.Inventory {
 			},
 			{
 				ID: "vendored", Name: "vendored-helper", Version: "0.1",
-				Type:      "rpm-module", // not a type any format has
-				Locations: []inventory.Location{{Path: "opt/vendor/helper.so"}},
+				Type: "rpm-module", // not a type any format has
+				// The second location is the artifact root itself (empty path).
+				Locations: []inventory.Location{{Path: "opt/vendor/helper.so"}, {Path: "", Line: 3}},
 			},
 		},
 		Relationships: []inventory.Relationship{
