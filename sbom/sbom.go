@@ -126,6 +126,22 @@ func Decode(name string, r io.Reader) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s (%s): %w", name, f, err)
 	}
+	// Other tools' SBOMs record no OSV ecosystem and purls in assorted spellings: canonicalise
+	// the purls and derive the ecosystem, so matching treats them like hallmark's own.
+	changed := false
+	for _, p := range inv.Packages {
+		purl := inventory.CanonicalPURL(p.PURL)
+		eco := p.Ecosystem
+		if eco == "" && purl != "" {
+			eco = inventory.EcosystemOf(purl, inv.Distro)
+		}
+		if purl != p.PURL || eco != p.Ecosystem {
+			p.PURL, p.Ecosystem, changed = purl, eco, true
+		}
+	}
+	if changed {
+		inv.Finalize() // IDs derive from purl and ecosystem
+	}
 	if inv.Subject.Digest == "" {
 		sum := sha256.Sum256(b)
 		inv.Subject.Kind = inventory.KindSBOM

@@ -286,7 +286,7 @@ func TestForeign(t *testing.T) {
 	// What the references must say, field by field.
 	npm := decodeFile(t, filepath.Join("testdata", "foreign", "syft-npm-go.cdx16.json"))
 	wantPkg(t, npm, "pkg:npm/once@1.4.0", inventory.Package{
-		Name: "once", Version: "1.4.0", PURL: "pkg:npm/once@1.4.0", Type: "library",
+		Name: "once", Version: "1.4.0", Ecosystem: "npm", PURL: "pkg:npm/once@1.4.0", Type: "library",
 		Locations: []inventory.Location{{Path: "package-lock.json"}},
 		Licenses:  []string{"ISC"}, FoundBy: "javascript-lock-cataloger",
 	})
@@ -298,7 +298,7 @@ func TestForeign(t *testing.T) {
 		t.Errorf("distro (-want +got):\n%s", diff)
 	}
 	wantPkg(t, deb, "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12.11&upstream=openssl", inventory.Package{
-		Name: "libssl3", Version: "3.0.19-1~deb12u2", Type: "library",
+		Name: "libssl3", Version: "3.0.19-1~deb12u2", Ecosystem: "Debian:12", Type: "library",
 		PURL:      "pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12.11&upstream=openssl",
 		Locations: []inventory.Location{{Path: "var/lib/dpkg/status"}, {Path: "usr/share/doc/libssl3/copyright"}},
 		Licenses:  []string{"Apache-2.0", "Artistic", "GPL-1.0-only", "GPL-1.0-or-later"},
@@ -312,7 +312,7 @@ func TestForeign(t *testing.T) {
 		t.Errorf("trivy distro (-want +got):\n%s", diff)
 	}
 	wantPkg(t, trivyDeb, "pkg:deb/debian/zlib1g@1.2.13.dfsg-1?arch=amd64&distro=debian-12.11&epoch=1", inventory.Package{
-		Name: "zlib1g", Version: "1:1.2.13.dfsg-1", Type: "library",
+		Name: "zlib1g", Version: "1:1.2.13.dfsg-1", Ecosystem: "Debian:12", Type: "library",
 		PURL:     "pkg:deb/debian/zlib1g@1.2.13.dfsg-1?arch=amd64&distro=debian-12.11&epoch=1",
 		Licenses: []string{"Zlib"},
 		Source:   &inventory.SourcePackage{Name: "zlib", Version: "1:1.2.13.dfsg-1"},
@@ -333,7 +333,7 @@ func TestForeign(t *testing.T) {
 	}
 	trivySPDX := decodeFile(t, filepath.Join("testdata", "foreign", "trivy-npm-go.spdx23.spdx"))
 	wantPkg(t, trivySPDX, "pkg:npm/ms@2.1.3", inventory.Package{
-		Name: "ms", Version: "2.1.3", Type: "library", PURL: "pkg:npm/ms@2.1.3",
+		Name: "ms", Version: "2.1.3", Ecosystem: "npm", Type: "library", PURL: "pkg:npm/ms@2.1.3",
 		Locations: []inventory.Location{{Path: "package-lock.json"}},
 	})
 }
@@ -424,7 +424,7 @@ func TestCycloneDXExamples(t *testing.T) {
 	}
 	ev := decodeFile(t, filepath.Join(dir, "valid-evidence-1.6.json"))
 	wantPkg(t, ev, "pkg:maven/com.google.code.findbugs/findbugs-project@3.0.0", inventory.Package{
-		Name: "com.google.code.findbugs:findbugs-project", Version: "3.0.0", Type: "application",
+		Name: "com.google.code.findbugs:findbugs-project", Version: "3.0.0", Ecosystem: "Maven", Type: "application",
 		PURL:      "pkg:maven/com.google.code.findbugs/findbugs-project@3.0.0",
 		Locations: []inventory.Location{{Path: "path/to/component"}, {Path: "another/path/to/component"}},
 		Licenses:  []string{"LGPL-3.0-or-later"},

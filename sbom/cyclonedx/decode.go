@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
+	"github.com/hallmark-dev/hallmark/internal/purl"
 	"github.com/hallmark-dev/hallmark/inventory"
 	"github.com/hallmark-dev/hallmark/sbom/internal/limits"
 	"github.com/hallmark-dev/hallmark/sbom/internal/props"
@@ -402,8 +402,6 @@ func (d *decoder) packageOf(where string, c *cdx.Component, ps []props.Property)
 		PURL:    strings.TrimSpace(d.f.Check(where+".purl", c.PackageURL)),
 		Type:    string(c.Type),
 	}
-	// TODO(lead): canonicalise p.PURL and derive p.Ecosystem from it with internal/purl for
-	// other tools' BOMs, once that package has landed.
 	if c.Group != "" && d.foreign {
 		sep := "/"
 		if strings.HasPrefix(p.PURL, "pkg:maven/") {
@@ -580,24 +578,12 @@ func (d *decoder) foreignFacts(where string, p *inventory.Package, c *cdx.Compon
 }
 
 // purlNameVersion returns the name and version of a package URL, without the namespace.
-//
-// TODO(lead): use internal/purl.Parse once it has landed; this covers only what the
-// source-distribution references of syft hold.
 func purlNameVersion(s string) (name, version string) {
-	s, _, _ = strings.Cut(s, "#")
-	s, _, _ = strings.Cut(s, "?")
-	if i := strings.LastIndexByte(s, '@'); i > 0 {
-		s, version = s[:i], s[i+1:]
-	}
-	if i := strings.LastIndexByte(s, '/'); i >= 0 {
-		name = s[i+1:]
-	}
-	name, err1 := url.PathUnescape(name)
-	version, err2 := url.PathUnescape(version)
-	if err1 != nil || err2 != nil {
+	u, err := purl.Parse(strings.TrimSpace(s))
+	if err != nil {
 		return "", ""
 	}
-	return name, version
+	return u.Name, u.Version
 }
 
 func (d *decoder) dependencies(bom *cdx.BOM) error {

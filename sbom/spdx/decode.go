@@ -480,8 +480,6 @@ func (d *decoder) packageOf(where string, p *spdx.Package, ann []props.Property)
 		PURL:    d.purl(where, p, ann),
 		Type:    purposeType(p.PrimaryPackagePurpose),
 	}
-	// TODO(lead): canonicalise pk.PURL and derive pk.Ecosystem from it with internal/purl for
-	// other tools' documents, once that package has landed.
 	if s := p.PackageSupplier; s != nil && s.Supplier != noAssert {
 		pk.Supplier = d.f.Check(where+".supplier", s.Supplier)
 	}
