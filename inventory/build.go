@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"io"
@@ -199,6 +200,9 @@ func (b *builder) extractOne(ctx context.Context, fsys scalibrfs.FS, root, p str
 		}
 	}
 	res, err := safeExtract(ctx, e, &filesystem.ScanInput{FS: fsys, Path: p, Root: root, Info: info, Reader: f})
+	if err == nil && len(res) > 0 && e.Name() == "go/binary" {
+		res = append(res, mainPackage(f, p)...)
+	}
 	if err != nil {
 		b.addErr(FileError{Path: p, LayerDigest: layerOf(p), Extractor: e.Name(), Message: cleanMessage(err, p)})
 	}
@@ -482,4 +486,19 @@ func checkZipNames(f fs.File, size int64) error {
 		}
 	}
 	return nil
+}
+
+// mainPackage reports the main package of a Go binary built outside any module (the Go
+// toolchain's own commands: "cmd/compile", "cmd/vet"), which osv-scalibr leaves out because the
+// build info names no main module. Without it, the application itself is missing from the SBOM.
+func mainPackage(f fs.File, p string) []*scalibrextractor.Package {
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		return nil
+	}
+	bi, err := buildinfo.Read(ra)
+	if err != nil || bi.Main.Path != "" || bi.Path == "" {
+		return nil
+	}
+	return []*scalibrextractor.Package{{Name: bi.Path, PURLType: "golang", Location: scalibrextractor.LocationFromPath(p)}}
 }
