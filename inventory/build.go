@@ -365,7 +365,22 @@ func (b *builder) image(ctx context.Context, art *source.Artifact) (*Inventory, 
 		if ownWanted(p) {
 			return true
 		}
-		return len(b.required(&fileAPI{path: p, info: info})) > 0
+		exts := b.required(&fileAPI{path: p, info: info})
+		if len(exts) == 0 {
+			return false
+		}
+		// The binary extractors ask for every executable and shared object. Static archives
+		// and object files (Go's pkg/*.a alone is hundreds of MB in a toolchain image) can
+		// never carry Go or Rust build info, so they are not kept.
+		if ext := path.Ext(p); ext == ".a" || ext == ".o" {
+			for _, e := range exts {
+				if n := e.Name(); n != "go/binary" && n != "rust/cargoauditable" {
+					return true
+				}
+			}
+			return false
+		}
+		return true
 	}
 	var progress func(done, total int, l source.Layer)
 	if b.cfg.Progress != nil {

@@ -206,49 +206,55 @@ func (b *builder) declaredLicenses(p *Package) []string {
 // reports one package per name@version and keeps the line of whichever occurrence its map
 // iteration met first; hallmark points at the first occurrence in the file instead.
 func (b *builder) fixLockfileLines(inv *Inventory) {
-	var lines map[string][][]byte
+	index := map[string]map[string]int{} // file → name@version → first line
 	for _, p := range inv.Packages {
 		if p.FoundBy != "javascript/packagelockjson" || len(p.Locations) == 0 {
 			continue
 		}
 		loc := &p.Locations[0]
-		data, ok := b.contents[loc.Path]
+		idx, ok := index[loc.Path]
 		if !ok {
-			continue
+			data, ok := b.contents[loc.Path]
+			if !ok {
+				continue
+			}
+			idx = npmEntryLines(data)
+			index[loc.Path] = idx
 		}
-		if lines == nil {
-			lines = map[string][][]byte{}
-		}
-		ls, ok := lines[loc.Path]
-		if !ok {
-			ls = bytes.Split(data, []byte("\n"))
-			lines[loc.Path] = ls
-		}
-		if l := firstNPMEntry(ls, p.Name, p.Version); l > 0 {
+		if l := idx[p.Name+"@"+p.Version]; l > 0 {
 			loc.Line = l
 		}
 	}
 }
 
-// firstNPMEntry returns the 1-based line of the first lockfile entry for name@version: a key
-// "node_modules/…/name" (lockfile v2, v3) or "name" (v1) whose object has that version.
-func firstNPMEntry(ls [][]byte, name, version string) int {
-	want := []byte(`"version": "` + version + `"`)
+// npmEntryLines indexes a package-lock.json, in one pass, by the first line of each
+// name@version entry: a key "node_modules/…/name" (lockfile v2, v3) or "name" (v1) opening an
+// object whose "version" follows within a few lines (npm writes one key per line).
+func npmEntryLines(data []byte) map[string]int {
+	out := map[string]int{}
+	ls := bytes.Split(data, []byte("\n"))
 	for i, l := range ls {
-		t := bytes.TrimSpace(l)
-		key, ok := bytes.CutSuffix(t, []byte(`": {`))
-		if !ok || len(key) < 1 || key[0] != '"' {
+		key, ok := bytes.CutSuffix(bytes.TrimSpace(l), []byte(`": {`))
+		if !ok || len(key) < 2 || key[0] != '"' {
 			continue
 		}
-		key = key[1:]
-		if !bytes.Equal(key, []byte(name)) && !bytes.HasSuffix(key, []byte("node_modules/"+name)) {
-			continue
+		name := string(key[1:])
+		if j := strings.LastIndex(name, "node_modules/"); j >= 0 {
+			name = name[j+len("node_modules/"):]
 		}
 		for j := i + 1; j < len(ls) && j <= i+8; j++ {
-			if bytes.Contains(ls[j], want) {
-				return i + 1
+			v, ok := bytes.CutPrefix(bytes.TrimSpace(ls[j]), []byte(`"version": "`))
+			if !ok {
+				continue
 			}
+			if end := bytes.IndexByte(v, '"'); end > 0 {
+				k := name + "@" + string(v[:end])
+				if _, seen := out[k]; !seen {
+					out[k] = i + 1
+				}
+			}
+			break
 		}
 	}
-	return 0
+	return out
 }

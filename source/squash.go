@@ -3,6 +3,7 @@ package source
 import (
 	"archive/tar"
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -55,7 +57,14 @@ func (im *Image) Squash(ctx context.Context, opts SquashOptions) (*Tree, error) 
 	var done atomic.Int32
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(2, runtime.GOMAXPROCS(0)))
-	for i := range im.Layers {
+	// Start the largest layers first: they decide when the last one finishes. Results are
+	// applied in layer order afterwards.
+	order := make([]int, len(im.Layers))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(im.Layers[b].Size, im.Layers[a].Size) })
+	for _, i := range order {
 		g.Go(func() error {
 			r, err := im.readLayer(gctx, i, opts.Want, lim, &total, &entries)
 			if err != nil {
@@ -126,9 +135,12 @@ func (im *Image) readLayer(ctx context.Context, idx int, want WantFunc, lim Limi
 		compressed *countingReader
 		compHash   hash.Hash
 	)
-	if l.verifyCompressed {
+	switch {
+	case l.open != nil:
+		raw, err = l.open()
+	case l.verifyCompressed:
 		raw, err = l.layer.Compressed()
-	} else {
+	default:
 		raw, err = l.layer.Uncompressed()
 	}
 	if err != nil {
