@@ -44,6 +44,7 @@ func (b *builder) assemble(subj Subject, fsys scalibrfs.FS, attr *layerAttributi
 			byFile[p.mainPath()] = append(byFile[p.mainPath()], p)
 		}
 	}
+	inv.Packages = dropOSOwnedDeclarations(inv.Packages, b.osOwnedFiles())
 	b.fixLockfileLines(inv)
 	b.addGraphs(inv, byFile)
 	b.addLicenses(inv)
@@ -295,4 +296,70 @@ func isLicenseFile(p string) bool {
 		return true
 	}
 	return false
+}
+
+// declarationExtractors read manifests and lockfiles: files that say what a project was built
+// from, as opposed to evidence that something is installed (package databases, installed
+// metadata, binaries, archives).
+var declarationExtractors = map[string]bool{
+	"go/gomod": true, "javascript/packagelockjson": true, "javascript/yarnlock": true,
+	"javascript/pnpmlock": true, "javascript/bunlock": true, "python/requirements": true,
+	"python/poetrylock": true, "python/pipfilelock": true, "python/uvlock": true,
+	"python/pdmlock": true, "python/pylock": true, "java/pomxml": true,
+	"java/gradlelockfile": true, "rust/cargolock": true, "ruby/gemfilelock": true,
+	"php/composerlock": true, "dotnet/packageslockjson": true, "dotnet/packagesconfig": true,
+	"dart/pubspec": true, "elixir/mixlock": true, "cpp/conanlock": true,
+	"swift/packageresolved": true, "swift/podfilelock": true, "haskell/cabal": true,
+	"haskell/stacklock": true, "r/renvlock": true,
+}
+
+// dropOSOwnedDeclarations removes packages read from manifests and lockfiles that an OS package
+// installed (a Go source tree's go.mod files, /usr/share/doc/*/requirements.txt, the Gemfile.lock
+// a gem ships): they describe how that OS package's upstream was developed, not software
+// installed in the artifact, which the OS package itself already stands for.
+func dropOSOwnedDeclarations(pkgs []*Package, owned map[string]bool) []*Package {
+	if len(owned) == 0 {
+		return pkgs
+	}
+	out := pkgs[:0]
+	for _, p := range pkgs {
+		if declarationExtractors[p.FoundBy] && owned[p.mainPath()] {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// isDpkgFileList matches var/lib/dpkg/info/<package>[:arch].list.
+func isDpkgFileList(p string) bool {
+	return strings.HasPrefix(p, "var/lib/dpkg/info/") && strings.HasSuffix(p, ".list") && strings.Count(p, "/") == 4
+}
+
+// osOwnedFiles lists the files installed by dpkg (info/*.list) and apk (installed db F:/R:),
+// relative to the artifact root. rpm's file lists live inside the rpmdb and are not read.
+func (b *builder) osOwnedFiles() map[string]bool {
+	owned := map[string]bool{}
+	for p, data := range b.contents {
+		switch {
+		case isDpkgFileList(p):
+			for line := range bytes.Lines(data) {
+				if f := strings.TrimPrefix(strings.TrimSpace(string(line)), "/"); f != "" {
+					owned[f] = true
+				}
+			}
+		case p == "lib/apk/db/installed":
+			dir := ""
+			for line := range bytes.Lines(data) {
+				l := strings.TrimSpace(string(line))
+				switch {
+				case strings.HasPrefix(l, "F:"):
+					dir = l[2:]
+				case strings.HasPrefix(l, "R:"):
+					owned[path.Join(dir, l[2:])] = true
+				}
+			}
+		}
+	}
+	return owned
 }

@@ -124,7 +124,10 @@ func (b *builder) required(api filesystem.FileAPI) []filesystem.Extractor {
 // ownWanted reports files hallmark's own readers need besides the extractors' files.
 func ownWanted(p string) bool {
 	switch p {
-	case "etc/os-release", "usr/lib/os-release":
+	case "etc/os-release", "usr/lib/os-release", "lib/apk/db/installed":
+		return true
+	}
+	if isDpkgFileList(p) {
 		return true
 	}
 	return isOwnLicenseSource(p) || isGraphFile(p)

@@ -347,3 +347,27 @@ func TestDeterministic(t *testing.T) {
 		t.Errorf("two builds differ (-first +second):\n%s", diff)
 	}
 }
+
+// TestOSOwnedDeclarationsDropped: a lockfile that a Debian package installed describes how that
+// package's upstream was developed; it is not reported, while the same lockfile elsewhere is.
+func TestOSOwnedDeclarationsDropped(t *testing.T) {
+	root := t.TempDir()
+	lock, err := os.ReadFile(filepath.Join(fixtures, "src/node/lock-v3/package-lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"usr/share/doc/node-thing/package-lock.json", "srv/app/package-lock.json"} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(root, p), lock, 0o644)
+	}
+	os.MkdirAll(filepath.Join(root, "var/lib/dpkg/info"), 0o755)
+	os.WriteFile(filepath.Join(root, "var/lib/dpkg/info/node-thing.list"), []byte("/.\n/usr/share/doc/node-thing\n/usr/share/doc/node-thing/package-lock.json\n"), 0o644)
+	inv := build(t, root)
+	var paths []string
+	for _, p := range find(inv, "minimist", "1.2.5") {
+		paths = append(paths, p.Locations[0].Path)
+	}
+	if diff := cmp.Diff([]string{"srv/app/package-lock.json"}, paths); diff != "" {
+		t.Errorf("minimist locations (-want +got):\n%s", diff)
+	}
+}
