@@ -45,7 +45,7 @@ HERE=$ROOT/bench/sbom
 CACHE=${HALLMARK_BENCH_CACHE:-$HOME/.cache/hallmark-bench}
 BIN=$CACHE/bin
 IN=$CACHE/inputs
-RES=$CACHE/results/latest
+RES=$CACHE/results/latest # a symlink to the newest results/<time> of the measure step
 RUNS=${BENCH_RUNS:-3}
 INPUTS=${BENCH_INPUTS:-"src image-oci image-docker"}
 TOOLS=${BENCH_TOOLS:-"hallmark syft syft-lean"}
@@ -132,7 +132,7 @@ make_src() {
 	local x=$IN/src.debx deb
 	rm -rf "$x"
 	mkdir -p "$x"
-	for deb in $(grep -E '/(python3-[^/]*|lib[^/]*-java)_[^/]*\.deb$' "$IN/image.debs"); do
+	grep -E '/(python3-[^/]*|lib[^/]*-java)_[^/]*\.deb$' "$IN/image.debs" | while read -r deb; do
 		dpkg-deb -x "$deb" "$x"
 	done
 	mkdir -p "$tmp/python-site/lib/python3/site-packages" "$tmp/java-libs/lib"
@@ -177,7 +177,8 @@ fetch_debs() {
 		# shellcheck disable=SC2086 # word splitting of package lists is intended
 		closure=$(apt-get -s -o Dir::State::status="$empty" -o Debug::NoLocking=1 \
 			install --no-install-recommends $want | awk '/^Inst /{print $2 "=" substr($3, 2)}')
-		local list=$IN/layers.tmp/$(printf '%02d' $i)-$name.list
+		local list
+		list=$IN/layers.tmp/$(printf '%02d' $i)-$name.list
 		: >"$list"
 		local pv p
 		for pv in $closure; do
@@ -191,17 +192,16 @@ fetch_debs() {
 	done
 	log "downloading $(cat "$IN"/layers.tmp/*.list | wc -l) Debian packages"
 	# shellcheck disable=SC2046
-	(cd "$IN/debs" && apt-get download $(cat "$IN"/layers.tmp/*.list) 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
+	(cd "$IN/debs" && apt-get -o APT::Sandbox::User=root download $(cat "$IN"/layers.tmp/*.list) >/dev/null)
 	# Map name=version back to the downloaded file (epochs are %3a-escaped in file names).
 	local f
 	for f in "$IN"/layers.tmp/*.list; do
 		local out=${f%.list}.debs
 		: >"$out"
 		while IFS='=' read -r p v; do
-			local file
-			file=$(ls "$IN/debs/${p}_${v/:/%3a}_"*.deb 2>/dev/null | head -1)
-			[[ -n $file ]] || die "download of $p=$v failed"
-			printf '%s\n' "$file" >>"$out"
+			local files=("$IN/debs/${p}_${v/:/%3a}_"*.deb)
+			[[ -e ${files[0]} ]] || die "download of $p=$v failed"
+			printf '%s\n' "${files[0]}" >>"$out"
 		done <"$f"
 	done
 	rm -rf "$IN/layers"
@@ -289,14 +289,19 @@ measure_one() {
 step_measure() {
 	[[ -x $BIN/hallmark && -x $BIN/syft ]] || die "run the tools step first"
 	[[ -e $IN/src/.done && -e $IN/image.done ]] || die "run the inputs step first"
-	rm -rf "$RES"
-	mkdir -p "$RES"
+	local dir
+	dir=$CACHE/results/$(date -u +%Y%m%dT%H%M%SZ)
+	mkdir -p "$dir"
+	if [[ -d $RES && ! -L $RES ]]; then
+		mv "$RES" "$dir.previous"
+	fi
+	ln -sfn "$(basename "$dir")" "$RES"
 	printf 'input\ttool\trun\twall_s\tuser_s\tsys_s\tmaxrss_kb\texit\tload1\n' >"$RES/timings.tsv"
 	local input run tool tools
 	for input in $INPUTS; do
 		# Run 0 is a warm-up (page cache, first-run costs) and is left out of the medians.
 		# The tool order rotates each run so no tool always follows the same one.
-		tools=($TOOLS)
+		read -ra tools <<<"$TOOLS"
 		for ((run = 0; run <= RUNS; run++)); do
 			for tool in "${tools[@]}"; do
 				measure_one "$input" "$tool" "$run"
@@ -309,7 +314,13 @@ step_measure() {
 # --- step: report ----------------------------------------------------------------------------
 step_report() {
 	[[ -s $RES/timings.tsv ]] || die "no measurements in $RES: run the measure step first"
-	local input tool last=$RUNS
+	# What was measured, from the measurements themselves (the variables may have changed).
+	local input tool last
+	INPUTS=$(awk -F'\t' 'NR > 1 && !seen[$1]++ { printf "%s ", $1 }' "$RES/timings.tsv")
+	TOOLS=$(awk -F'\t' 'NR > 1 && !seen[$2]++ { printf "%s ", $2 }' "$RES/timings.tsv")
+	RUNS=$(awk -F'\t' 'NR > 1 && $3 > m { m = $3 } END { print m + 0 }' "$RES/timings.tsv")
+	last=$RUNS
+	[[ " $TOOLS " == *" syft "* && " $TOOLS " == *" hallmark "* ]] || die "the report compares hallmark with syft: measure both"
 	: >"$RES/recall.tsv"
 	for input in $INPUTS; do
 		for tool in $TOOLS; do
@@ -330,6 +341,11 @@ step_report() {
 report_table() {
 	awk -F'\t' -v json="$RES/summary.json" -v syftv="$SYFT_VERSION" -v hmv="$(cat "$BIN/hallmark.version")" \
 		-v runs="$RUNS" -v nproc="$(nproc)" -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" -v order="$INPUTS" -v torder="$TOOLS" '
+	function least(list,    n, a, i, m) {
+		n = split(list, a, " "); m = a[1]
+		for (i = 2; i <= n; i++) if (a[i] + 0 < m + 0) m = a[i]
+		return m
+	}
 	function median(list,    n, a, i, j, t) {
 		n = split(list, a, " ")
 		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -337,8 +353,8 @@ report_table() {
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
 	FILENAME ~ /recall.tsv$/ {
-		# input tool syft_total tool_total syft_scope tool_scope both recall
-		pk[$1, "syft"] = $3; pk[$1, $2] = $4; rec[$1, $2] = $8; scope[$1, "syft"] = $5; scope[$1, $2] = $6
+		# input tool syft_total tool_total syft_scope tool_scope both recall file_recall
+		pk[$1, "syft"] = $3; pk[$1, $2] = $4; rec[$1, $2] = $8; frec[$1, $2] = $9; scope[$1, "syft"] = $5; scope[$1, $2] = $6
 		next
 	}
 	FNR == 1 { next }
@@ -352,32 +368,36 @@ report_table() {
 	}
 	END {
 		ni = split(order, inputs, " "); nt = split(torder, tools, " ")
-		printf "%-13s %-10s %8s %8s %8s %7s %9s %9s %9s %8s %6s\n", "input", "tool", "wall s", "cpu s", "rss MB", "pkgs", "wall ×", "cpu ×", "rss ×", "recall", "load"
+		printf "%-13s %-10s %8s %8s %8s %8s %7s %7s %7s %7s %7s %8s %8s %6s\n", "input", "tool", "wall s", "best s", "cpu s", "rss MB", "pkgs", "wall ×", "best ×", "cpu ×", "rss ×", "recall", "+file", "load"
 		printf "{\n  \"date\": \"%s\",\n  \"syft\": \"%s\",\n  \"hallmark\": \"%s\",\n  \"cores\": %d,\n  \"runs\": %d,\n  \"results\": [", date, syftv, hmv, nproc, runs > json
 		sep = ""
 		for (i = 1; i <= ni; i++) {
 			in_ = inputs[i]
-			hw = median(wall[in_, "hallmark"]); hc = median(cpu[in_, "hallmark"]); hr = median(rss[in_, "hallmark"])
+			hw = median(wall[in_, "hallmark"]); hb = least(wall[in_, "hallmark"]); hc = median(cpu[in_, "hallmark"]); hr = median(rss[in_, "hallmark"])
 			for (j = 1; j <= nt; j++) {
 				t = tools[j]
 				if (!((in_, t) in wall)) continue
-				w = median(wall[in_, t]); c = median(cpu[in_, t]); r = median(rss[in_, t]) / 1024; l = median(ld[in_, t])
+				w = median(wall[in_, t]); b = least(wall[in_, t]); c = median(cpu[in_, t]); r = median(rss[in_, t]) / 1024; l = median(ld[in_, t])
 				wr = (t != "hallmark" && hw > 0) ? sprintf("%.1f", w / hw) : "-"
+				br = (t != "hallmark" && hb > 0) ? sprintf("%.1f", b / hb) : "-"
 				cr = (t != "hallmark" && hc > 0) ? sprintf("%.1f", c / hc) : "-"
 				rr = (t != "hallmark" && hr > 0) ? sprintf("%.1f", median(rss[in_, t]) / hr) : "-"
 				rc = ((in_, t) in rec) ? sprintf("%.2f%%", 100 * rec[in_, t]) : "-"
+				fc = ((in_, t) in frec) ? sprintf("%.2f%%", 100 * frec[in_, t]) : "-"
 				p = ((in_, t) in pk) ? pk[in_, t] : "?"
-				printf "%-13s %-10s %8.2f %8.2f %8.0f %7s %9s %9s %9s %8s %6.1f%s\n", in_, t, w, c, r, p, wr, cr, rr, rc, l, ((in_, t) in bad) ? "  (non-zero exit)" : ""
-				printf "%s\n    {\"input\": \"%s\", \"tool\": \"%s\", \"wall_s\": %.2f, \"cpu_s\": %.2f, \"rss_mb\": %.0f, \"warmup_wall_s\": %.2f, \"packages\": %s, \"packages_compared\": %s, \"wall_ratio_vs_hallmark\": %s, \"cpu_ratio_vs_hallmark\": %s, \"rss_ratio_vs_hallmark\": %s, \"recall_vs_syft\": %s, \"load1\": %.1f, \"ok\": %s}", \
-					sep, in_, t, w, c, r, warm[in_, t], (p == "?" ? "null" : p), (((in_, t) in scope) ? scope[in_, t] : "null"), \
-					(wr == "-" ? "null" : wr), (cr == "-" ? "null" : cr), (rr == "-" ? "null" : rr), \
-					(((in_, t) in rec) ? rec[in_, t] : "null"), l, (((in_, t) in bad) ? "false" : "true") > json
+				printf "%-13s %-10s %8.2f %8.2f %8.2f %8.0f %7s %7s %7s %7s %7s %8s %8s %6.1f%s\n", in_, t, w, b, c, r, p, wr, br, cr, rr, rc, fc, l, ((in_, t) in bad) ? "  (non-zero exit)" : ""
+				printf "%s\n    {\"input\": \"%s\", \"tool\": \"%s\", \"wall_s\": %.2f, \"best_wall_s\": %.2f, \"cpu_s\": %.2f, \"rss_mb\": %.0f, \"warmup_wall_s\": %.2f, \"packages\": %s, \"packages_compared\": %s, \"wall_ratio_vs_hallmark\": %s, \"best_wall_ratio_vs_hallmark\": %s, \"cpu_ratio_vs_hallmark\": %s, \"rss_ratio_vs_hallmark\": %s, \"recall_vs_syft\": %s, \"recall_vs_syft_same_file\": %s, \"load1\": %.1f, \"ok\": %s}", \
+					sep, in_, t, w, b, c, r, warm[in_, t], (p == "?" ? "null" : p), (((in_, t) in scope) ? scope[in_, t] : "null"), \
+					(wr == "-" ? "null" : wr), (br == "-" ? "null" : br), (cr == "-" ? "null" : cr), (rr == "-" ? "null" : rr), \
+					(((in_, t) in rec) ? rec[in_, t] : "null"), (((in_, t) in frec) ? frec[in_, t] : "null"), l, (((in_, t) in bad) ? "false" : "true") > json
 				sep = ","
 			}
 		}
 		printf "\n  ]\n}\n" > json
-		printf "\nwall ×, cpu ×, rss ×: the tool'"'"'s median divided by hallmark'"'"'s (2.0 = hallmark twice as fast / half the memory).\n"
-		printf "recall: share of syft'"'"'s packages (purl types both catalogue) that the tool also found. load: 1-minute load average before the runs.\n"
+		printf "\nwall s: median wall time; best s: the fastest run; cpu s: median user + system time.\n"
+		printf "wall ×, best ×, cpu ×, rss ×: the tool'"'"'s figure divided by hallmark'"'"'s (2.0 = hallmark twice as fast / half the memory).\n"
+		printf "recall: share of syft'"'"'s packages (purl types both catalogue) that the tool also found; +file: also counting\n"
+		printf "files the tool identified as another package (see recall-*.txt). load: 1-minute load average before the runs.\n"
 	}' "$RES/recall.tsv" "$RES/timings.tsv"
 }
 

@@ -9,6 +9,10 @@
 // the case differs, or not found) and where the reference found it, so each miss can be
 // explained.
 //
+// With -summary it also writes one tab-separated line: reference packages, candidate
+// packages, reference and candidate packages in scope, found by both, recall, and recall
+// counting same-file matches (see fileRecall).
+//
 // Usage:
 //
 //	recall [-types npm,golang,...] [-summary FILE] [-max-extra N] REFERENCE.json CANDIDATE.json
@@ -63,7 +67,7 @@ func main() {
 	r := compare(ref, cand, scope)
 	r.print(os.Stdout, *maxExtra)
 	if *summary != "" {
-		line := fmt.Sprintf("%d\t%d\t%d\t%d\t%d\t%.4f\n", len(ref.pkgs), len(cand.pkgs), r.refInScope, r.candInScope, r.both, r.recall())
+		line := fmt.Sprintf("%d\t%d\t%d\t%d\t%d\t%.4f\t%.4f\n", len(ref.pkgs), len(cand.pkgs), r.refInScope, r.candInScope, r.both, r.recall(), r.fileRecall())
 		if err := os.WriteFile(*summary, []byte(line), 0o644); err != nil {
 			fail(err)
 		}
@@ -242,6 +246,22 @@ func (r *result) recall() float64 {
 	return float64(r.both) / float64(r.refInScope)
 }
 
+// fileRecall also counts as found a reference package whose file the candidate identified as
+// another package of the same type (a jar named differently, say): the artifact was found,
+// only its identity differs.
+func (r *result) fileRecall() float64 {
+	if r.refInScope == 0 {
+		return 1
+	}
+	n := r.both
+	for _, m := range r.refOnly {
+		if strings.HasPrefix(m.reason, sameFile) {
+			n++
+		}
+	}
+	return float64(n) / float64(r.refInScope)
+}
+
 func compare(ref, cand *sbom, scope map[string]bool) *result {
 	r := &result{
 		ref: ref, cand: cand, scope: scope,
@@ -315,11 +335,13 @@ func explain(k key, p pkg, byName, byNameNoNS, byFold, byLoc map[key][]key) stri
 	if p.location != "" {
 		if ks := byLoc[key{typ: k.typ, name: normLocation(p.location)}]; len(ks) > 0 {
 			slices.SortFunc(ks, func(a, b key) int { return strings.Compare(a.String(), b.String()) })
-			return "same file, other identity: " + ks[0].String()
+			return sameFile + ks[0].String()
 		}
 	}
 	return "not found"
 }
+
+const sameFile = "same file, other identity: "
 
 // normLocation makes syft's "/usr/bin/x" and hallmark's "usr/bin/x" comparable.
 func normLocation(l string) string {
@@ -352,6 +374,7 @@ func (r *result) print(w io.Writer, maxExtra int) {
 		fmt.Fprintf(w, "%-10s %9d %9d %9d %7.2f%%\n", t, r.refBy[t], r.candBy[t], r.bothBy[t], 100*rec)
 	}
 	fmt.Fprintf(w, "%-10s %9d %9d %9d %7.2f%%\n", "total", r.refInScope, r.candInScope, r.both, 100*r.recall())
+	fmt.Fprintf(w, "recall counting files the candidate identified differently as found: %.2f%%\n", 100*r.fileRecall())
 	fmt.Fprintf(w, "\nout of scope (not compared): reference %s; candidate %s\n", counts(r.refOutScope), counts(r.candOutScope))
 
 	fmt.Fprintf(w, "\nreference-only packages (%d):\n", len(r.refOnly))
