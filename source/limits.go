@@ -41,32 +41,23 @@ var DefaultLimits = Limits{
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
-	if l.MaxLayerBytes > 0 {
-		d.MaxLayerBytes = l.MaxLayerBytes
+	return Limits{
+		MaxLayerBytes:    orDefault(l.MaxLayerBytes, d.MaxLayerBytes),
+		MaxImageBytes:    orDefault(l.MaxImageBytes, d.MaxImageBytes),
+		MaxRatio:         orDefault(l.MaxRatio, d.MaxRatio),
+		RatioGrace:       orDefault(l.RatioGrace, d.RatioGrace),
+		MaxEntries:       orDefault(l.MaxEntries, d.MaxEntries),
+		MaxRetainedFile:  orDefault(l.MaxRetainedFile, d.MaxRetainedFile),
+		MaxPathDepth:     orDefault(l.MaxPathDepth, d.MaxPathDepth),
+		MaxSymlinkHops:   orDefault(l.MaxSymlinkHops, d.MaxSymlinkHops),
+		MaxMetadataBytes: orDefault(l.MaxMetadataBytes, d.MaxMetadataBytes),
 	}
-	if l.MaxImageBytes > 0 {
-		d.MaxImageBytes = l.MaxImageBytes
+}
+
+// orDefault returns v when it is set (positive), else def.
+func orDefault[T int | int64](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	if l.MaxRatio > 0 {
-		d.MaxRatio = l.MaxRatio
-	}
-	if l.RatioGrace > 0 {
-		d.RatioGrace = l.RatioGrace
-	}
-	if l.MaxEntries > 0 {
-		d.MaxEntries = l.MaxEntries
-	}
-	if l.MaxRetainedFile > 0 {
-		d.MaxRetainedFile = l.MaxRetainedFile
-	}
-	if l.MaxPathDepth > 0 {
-		d.MaxPathDepth = l.MaxPathDepth
-	}
-	if l.MaxSymlinkHops > 0 {
-		d.MaxSymlinkHops = l.MaxSymlinkHops
-	}
-	if l.MaxMetadataBytes > 0 {
-		d.MaxMetadataBytes = l.MaxMetadataBytes
-	}
-	return d
+	return def
 }
