@@ -371,3 +371,48 @@ func TestOSOwnedDeclarationsDropped(t *testing.T) {
 		t.Errorf("minimist locations (-want +got):\n%s", diff)
 	}
 }
+
+// TestEveryFormat: each fixture file of each supported format yields packages, with a sample
+// package that must come from it.
+func TestEveryFormat(t *testing.T) {
+	inv := build(t, filepath.Join(fixtures, "src"))
+	byPath := map[string][]string{}
+	for _, p := range inv.Packages {
+		for _, l := range p.Locations {
+			byPath[l.Path] = append(byPath[l.Path], p.Name+"@"+p.Version)
+		}
+	}
+	for _, c := range []struct{ path, sample string }{
+		{"go/go.mod", "golang.org/x/text@v0.7.0"},
+		{"node/lock-v1/package-lock.json", "minimist@1.2.5"},
+		{"node/lock-v2/package-lock.json", "minimist@1.2.5"},
+		{"node/lock-v3/package-lock.json", "minimist@1.2.5"},
+		{"node/yarn-v1/yarn.lock", "minimist@1.2.5"},
+		{"node/yarn-berry/yarn.lock", "minimist@1.2.5"},
+		{"node/pnpm/pnpm-lock.yaml", "minimist@1.2.5"},
+		{"node/installed/node_modules/minimist/package.json", "minimist@1.2.5"},
+		{"python/requirements.txt", ""},
+		{"python/poetry.lock", ""},
+		{"python/Pipfile.lock", ""},
+		{"python/uv.lock", ""},
+		{"python/site-packages/requests-2.28.1.egg-info/PKG-INFO", "requests@2.28.1"},
+		{"python/site-packages/attrs-22.2.0.dist-info/METADATA", "attrs@22.2.0"},
+		{"java/pom.xml", ""},
+		{"java/gradle.lockfile", ""},
+		{"java/lib/commons-cli-1.5.0.jar", "commons-cli:commons-cli@1.5.0"},
+		{"java/app.war", "commons-cli:commons-cli@1.5.0"},
+		{"rust/Cargo.lock", "serde@1.0.193"},
+		{"ruby/Gemfile.lock", "nokogiri@1.13.10"},
+		{"php/composer.lock", "guzzlehttp/guzzle@7.8.0"},
+		{"dotnet/packages.lock.json", ""},
+	} {
+		got := byPath[c.path]
+		if len(got) == 0 {
+			t.Errorf("%s: no packages", c.path)
+			continue
+		}
+		if c.sample != "" && !slices.Contains(got, c.sample) {
+			t.Errorf("%s: %s missing from %v", c.path, c.sample, got)
+		}
+	}
+}
