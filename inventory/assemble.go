@@ -47,7 +47,7 @@ func (b *builder) assemble(subj Subject, fsys scalibrfs.FS, attr *layerAttributi
 	inv.Packages = dropOSOwnedDeclarations(inv.Packages, b.osOwnedFiles())
 	b.fixLockfileLines(inv)
 	b.addGraphs(inv, byFile)
-	b.addLicenses(inv)
+	b.addLicenses(inv, fsys)
 	// Packages no edge reaches are contained by the subject itself.
 	reached := map[*Package]bool{}
 	ids := map[string]*Package{}

@@ -1,9 +1,12 @@
 package inventory_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -414,5 +417,38 @@ func TestEveryFormat(t *testing.T) {
 		if c.sample != "" && !slices.Contains(got, c.sample) {
 			t.Errorf("%s: %s missing from %v", c.path, c.sample, got)
 		}
+	}
+}
+
+// TestJarLicensesFromPOM: a jar's licences come from the pom.xml it carries.
+func TestJarLicensesFromPOM(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	add := func(name, body string) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+	}
+	add("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n\r\n")
+	add("META-INF/maven/org.example/widget/pom.properties", "groupId=org.example\nartifactId=widget\nversion=1.2.3\n")
+	add("META-INF/maven/org.example/widget/pom.xml", `<project xmlns="http://maven.apache.org/POM/4.0.0"><groupId>org.example</groupId><artifactId>widget</artifactId><version>1.2.3</version>
+<licenses><license><name>The Apache Software License, Version 2.0</name></license></licenses></project>`)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	jar := filepath.Join(dir, "widget-1.2.3.jar")
+	if err := os.WriteFile(jar, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv := build(t, jar)
+	ps := find(inv, "org.example:widget", "1.2.3")
+	if len(ps) != 1 {
+		t.Fatalf("packages = %+v", inv.Packages)
+	}
+	if diff := cmp.Diff([]string{"Apache-2.0"}, ps[0].Licenses); diff != "" {
+		t.Errorf("licences (-want +got):\n%s", diff)
 	}
 }

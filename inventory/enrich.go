@@ -1,7 +1,10 @@
 package inventory
 
 import (
+	"archive/zip"
 	"bytes"
+	"io"
+	"io/fs"
 	"path"
 	"regexp"
 	"slices"
@@ -164,11 +167,30 @@ func isOwnLicenseSource(p string) bool {
 
 // addLicenses fills declared licences the extractors do not report, and normalises all of them
 // to SPDX expressions where possible.
-func (b *builder) addLicenses(inv *Inventory) {
+func (b *builder) addLicenses(inv *Inventory, fsys fs.FS) {
+	// Java archives are opened once each, and released before the next one.
+	byJar := map[string][]*Package{}
+	var jarPaths []string
 	for _, p := range inv.Packages {
 		if len(p.Licenses) == 0 {
 			p.Licenses = b.declaredLicenses(p)
 		}
+		if len(p.Licenses) == 0 && p.FoundBy == "java/archive" && len(p.Locations) > 0 {
+			jp := p.Locations[0].Path
+			if byJar[jp] == nil {
+				jarPaths = append(jarPaths, jp)
+			}
+			byJar[jp] = append(byJar[jp], p)
+		}
+	}
+	for _, jp := range jarPaths {
+		if zr := openJar(fsys, jp); zr != nil {
+			for _, p := range byJar[jp] {
+				p.Licenses = jarLicenses(zr, p)
+			}
+		}
+	}
+	for _, p := range inv.Packages {
 		for i, l := range p.Licenses {
 			if expr, ok := license.Normalize(l); ok {
 				p.Licenses[i] = expr
@@ -257,4 +279,54 @@ func npmEntryLines(data []byte) map[string]int {
 		}
 	}
 	return out
+}
+
+// maxJarForLicences bounds the archives opened again for their POM licences; the Java
+// extractor has already read them, so a larger one is just skipped (licence unknown).
+const maxJarForLicences = 256 << 20
+
+// jarLicenses reads the licences declared in the POM a Java archive carries
+// (META-INF/maven/<group>/<artifact>/pom.xml) for a package named "group:artifact". Archives
+// nested inside others are not reopened.
+func jarLicenses(zr *zip.Reader, p *Package) []string {
+	group, artifact, ok := strings.Cut(p.Name, ":")
+	if !ok {
+		return nil
+	}
+	f, err := zr.Open("META-INF/maven/" + group + "/" + artifact + "/pom.xml")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	l, err := license.FromPOM(f)
+	if err != nil {
+		return nil
+	}
+	return l
+}
+
+func openJar(fsys fs.FS, p string) *zip.Reader {
+	if fsys == nil {
+		return nil
+	}
+	fi, err := fs.Stat(fsys, p)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxJarForLicences {
+		return nil
+	}
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil
+	}
+	// The archive is read into memory: the reader must outlive this call, and fs.File does
+	// not promise io.ReaderAt.
+	data, err := io.ReadAll(io.LimitReader(f, maxJarForLicences))
+	f.Close()
+	if err != nil {
+		return nil
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil
+	}
+	return zr
 }
