@@ -535,3 +535,25 @@ func noise(n int) string {
 	}
 	return string(b)
 }
+
+// TestUnreadableFile: a file the walk cannot read is reported and left out of the digest, and
+// the rest of the tree is still walked. (Root reads everything, so this runs only as a user.)
+func TestUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: permissions do not stop reads")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ok.txt"), []byte("ok"), 0o644)
+	os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("no"), 0o000)
+	var seen []string
+	_, errs, err := WalkDir(context.Background(), dir, func(rel string, _ fs.DirEntry) error { seen = append(seen, rel); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 1 || errs[0].Path != "secret.txt" {
+		t.Errorf("errs = %+v, want secret.txt", errs)
+	}
+	if len(seen) != 2 {
+		t.Errorf("visited %v, want both files", seen)
+	}
+}
