@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	scalibrextractor "github.com/google/osv-scalibr/extractor"
 	"github.com/google/osv-scalibr/extractor/filesystem"
@@ -272,13 +274,32 @@ func (b *builder) directory(ctx context.Context, art *source.Artifact) (*Invento
 		b.extractAll(ctx, fsys, root, tasks, noLayer)
 		close(done)
 	}()
+	var walked, queued atomic.Int64
+	if b.cfg.Progress != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			t := time.NewTicker(2 * time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					b.cfg.Progress(fmt.Sprintf("walked %d files, %d read by extractors", walked.Load(), queued.Load()))
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}
 	digest, walkErrs, err := source.WalkDir(ctx, root, func(rel string, d fs.DirEntry) error {
 		if !d.Type().IsRegular() {
 			return nil
 		}
+		walked.Add(1)
 		api := &fileAPI{path: rel, stat: d.Info}
 		exts := b.required(api)
 		if len(exts) > 0 || ownWanted(rel) {
+			queued.Add(1)
 			tasks <- task{path: rel, exts: exts}
 		}
 		return nil
