@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
 
 	"github.com/hallmark-dev/hallmark/inventory"
@@ -66,9 +67,10 @@ func isSilent(err error) bool {
 	return errors.As(err, &ce) && ce.silent
 }
 
+// isPathError recognises a target or output the user named that does not exist or cannot be
+// read: bad input, not an internal error.
 func isPathError(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "permission denied") || strings.Contains(s, "no such file")
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission)
 }
 
 // isFlagError recognises cobra's argument and flag errors, which it does not type.
