@@ -26,7 +26,15 @@ func (b *builder) assemble(subj Subject, fsys scalibrfs.FS, attr *layerAttributi
 	inv := &Inventory{Subject: subj, Errors: b.errs}
 	inv.Distro = readDistro(fsys)
 	byFile := map[string][]*Package{}
+	owned := b.osOwnedFiles()
 	for _, f := range b.found {
+		if declarationExtractors[f.extractor] && owned[f.path] {
+			// A lockfile or manifest that an OS package installed (a Go source tree's go.mod
+			// files, /usr/share/doc/*/requirements.txt, the Gemfile.lock a gem ships) describes
+			// how that package's upstream was developed, not software installed in the
+			// artifact; the OS package itself already stands for it.
+			continue
+		}
 		var first []*Package
 		for _, sp := range f.pkgs {
 			b.nextID++
@@ -44,7 +52,6 @@ func (b *builder) assemble(subj Subject, fsys scalibrfs.FS, attr *layerAttributi
 			byFile[p.mainPath()] = append(byFile[p.mainPath()], p)
 		}
 	}
-	inv.Packages = dropOSOwnedDeclarations(inv.Packages, b.osOwnedFiles())
 	b.fixLockfileLines(inv)
 	b.addGraphs(inv, byFile)
 	b.addLicenses(inv, fsys)
@@ -311,24 +318,6 @@ var declarationExtractors = map[string]bool{
 	"dart/pubspec": true, "elixir/mixlock": true, "cpp/conanlock": true,
 	"swift/packageresolved": true, "swift/podfilelock": true, "haskell/cabal": true,
 	"haskell/stacklock": true, "r/renvlock": true,
-}
-
-// dropOSOwnedDeclarations removes packages read from manifests and lockfiles that an OS package
-// installed (a Go source tree's go.mod files, /usr/share/doc/*/requirements.txt, the Gemfile.lock
-// a gem ships): they describe how that OS package's upstream was developed, not software
-// installed in the artifact, which the OS package itself already stands for.
-func dropOSOwnedDeclarations(pkgs []*Package, owned map[string]bool) []*Package {
-	if len(owned) == 0 {
-		return pkgs
-	}
-	out := pkgs[:0]
-	for _, p := range pkgs {
-		if declarationExtractors[p.FoundBy] && owned[p.mainPath()] {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
 }
 
 // isDpkgFileList matches var/lib/dpkg/info/<package>[:arch].list.
