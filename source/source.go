@@ -158,7 +158,9 @@ func (a *Artifact) Close() error {
 	return nil
 }
 
-// looksLikeSBOM sniffs CycloneDX (JSON, XML) and SPDX (JSON, tag-value) documents.
+// looksLikeSBOM sniffs CycloneDX (JSON, XML) and SPDX (JSON, tag-value) documents. It is a
+// cheap first look only — source comes before the sbom room and may not import it; sbom.Detect
+// makes the real decision and its errors name what is wrong.
 func looksLikeSBOM(head []byte) bool {
 	h := bytes.TrimLeft(head, "\xef\xbb\xbf \t\r\n")
 	switch {
