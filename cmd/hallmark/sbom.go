@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -62,12 +63,7 @@ exits 2 unless --allow-partial is given.`,
 			if err != nil {
 				return err
 			}
-			if err := writeOutput(output, e.stdout, func(w io.Writer) error {
-				if format == "table" {
-					return writeTable(w, inv)
-				}
-				return sbom.Encode(w, sbom.Format(format), inv, sbom.EncodeOptions{Timestamp: ts, ToolName: version.Name, ToolVersion: version.String()})
-			}); err != nil {
+			if err := writeSBOM(output, e.stdout, format, inv, ts); err != nil {
 				return err
 			}
 			return partialResult(e, inv, allowPartial)
@@ -93,9 +89,8 @@ in another format, keeping purls, versions, licences and dependency edges.`,
   cat bom.json | hallmark sbom convert - --format cyclonedx-xml`,
 		Args: exactArgs(1, "SBOM"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			formats := sbomFormats
-			if !validFormat(format, formats) {
-				return usageError{fmt.Errorf("--format %q: want one of %s", format, strings.Join(formats, ", "))}
+			if !validFormat(format, sbomFormats) {
+				return usageError{fmt.Errorf("--format %q: want one of %s", format, strings.Join(sbomFormats, ", "))}
 			}
 			ts, err := timestamp(e)
 			if err != nil {
@@ -117,12 +112,7 @@ in another format, keeping purls, versions, licences and dependency edges.`,
 			if err != nil {
 				return codedError{code: ExitUsage, err: err}
 			}
-			return writeOutput(output, e.stdout, func(w io.Writer) error {
-				if format == "table" {
-					return writeTable(w, inv)
-				}
-				return sbom.Encode(w, sbom.Format(format), inv, sbom.EncodeOptions{Timestamp: ts, ToolName: version.Name, ToolVersion: version.String()})
-			})
+			return writeSBOM(output, e.stdout, format, inv, ts)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", string(sbom.CycloneDXJSON), "output format: "+strings.Join(sbomFormats, ", "))
@@ -179,6 +169,16 @@ func partialResult(e *env, inv *inventory.Inventory, allow bool) error {
 		return nil
 	}
 	return codedError{code: ExitUsage, err: fmt.Errorf("the inventory is partial: %d file(s) could not be read (listed above and in the SBOM); use --allow-partial to accept", len(inv.Errors))}
+}
+
+// writeSBOM writes inv in format (an SBOM format or "table") to output or stdout.
+func writeSBOM(output string, stdout io.Writer, format string, inv *inventory.Inventory, ts time.Time) error {
+	return writeOutput(output, stdout, func(w io.Writer) error {
+		if format == "table" {
+			return writeTable(w, inv)
+		}
+		return sbom.Encode(w, sbom.Format(format), inv, sbom.EncodeOptions{Timestamp: ts, ToolName: version.Name, ToolVersion: version.String()})
+	})
 }
 
 // timestamp is SOURCE_DATE_EPOCH when set (reproducible builds convention), else now.
@@ -244,14 +244,7 @@ func writeTable(w io.Writer, inv *inventory.Inventory) error {
 	return nil
 }
 
-func validFormat(f string, allowed []string) bool {
-	for _, a := range allowed {
-		if f == a {
-			return true
-		}
-	}
-	return false
-}
+func validFormat(f string, allowed []string) bool { return slices.Contains(allowed, f) }
 
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
