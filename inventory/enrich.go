@@ -22,13 +22,16 @@ func canonicalPURL(s string) string {
 	if err != nil {
 		return s
 	}
+	if !strings.HasPrefix(c, "pkg:npm/") || !strings.Contains(c, "source=") {
+		return c
+	}
 	p, err := purl.Parse(c)
 	if err != nil {
 		return c
 	}
 	// osv-scalibr marks npm packages with a private "source" qualifier (PUBLIC_REGISTRY,
 	// UNKNOWN) that the npm purl type does not define; it would make one package look like two.
-	if p.Type == "npm" && p.Qualifier("source") != "" {
+	if p.Qualifier("source") != "" {
 		var q []purl.Qualifier
 		for _, kv := range p.Qualifiers {
 			if kv.Key != "source" {

@@ -66,6 +66,7 @@ type Layer struct {
 	// CreatedBy is the history command that made the layer, when the config records it.
 	CreatedBy string
 
+	// layer reads the blob, unless open is set.
 	layer v1.Layer
 	// verifyCompressed is true when Digest names the compressed bytes we read.
 	verifyCompressed bool
@@ -502,17 +503,13 @@ func openDockerArchive(p string, opts Options) (*Image, error) {
 		return nil, err
 	}
 	for i, diff := range cfg.RootFS.DiffIDs {
-		l, err := img.LayerByDiffID(diff)
-		if err != nil {
-			return nil, fmt.Errorf("%s: layer %s: %v: %w", p, diff, err, ErrCorrupt)
-		}
 		member := path.Clean(strings.TrimPrefix(ms[0].Layers[i], "./"))
 		size, ok := sizes[member]
 		if !ok {
 			return nil, fmt.Errorf("%s: manifest.json names layer %q, which is not in the archive: %w", p, member, ErrCorrupt)
 		}
 		im.Layers = append(im.Layers, Layer{Digest: diff.String(), DiffID: diff.String(), Size: size,
-			MediaType: string(types.DockerUncompressedLayer), CreatedBy: history[i], layer: l,
+			MediaType: string(types.DockerUncompressedLayer), CreatedBy: history[i],
 			open: func() (io.ReadCloser, error) { return openTarMember(p, member) }})
 	}
 	return im, nil
