@@ -63,10 +63,15 @@ func newRootCmd(e *env) *cobra.Command {
 		Short: "Know what is inside your software, what is wrong with it, and where it came from",
 		Long: `hallmark secures the software supply chain from a developer's laptop to production.
 
-It inventories source trees, container images, binaries and OS packages, and writes
-SBOMs (CycloneDX 1.6, SPDX 2.3) that are complete, strictly valid and deterministic.`,
+It inventories source trees, container images, binaries and OS packages, writes SBOMs
+(CycloneDX 1.6, SPDX 2.3) that are complete, strictly valid and deterministic, and finds
+known vulnerabilities in them offline, prioritised by CISA KEV, EPSS and CVSS.`,
 		Example: `  # SBOM of the current directory, CycloneDX JSON on stdout
   hallmark sbom .
+
+  # Fetch advisories once, then scan (offline, milliseconds) and fail CI on high or worse
+  hallmark db update
+  hallmark scan . --fail-on high
 
   # SPDX SBOM of an image in a registry, written to a file
   hallmark sbom registry:ghcr.io/org/app:1.4 --format spdx-json --output app.spdx.json
@@ -87,7 +92,7 @@ SBOMs (CycloneDX 1.6, SPDX 2.3) that are complete, strictly valid and determinis
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debugging detail to stderr")
 	root.PersistentFlags().BoolVarP(&e.quiet, "quiet", "q", false, "do not show progress")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newSBOMCmd(e), newVersionCmd(e))
+	root.AddCommand(newSBOMCmd(e), newScanCmd(e), newDBCmd(e), newVersionCmd(e))
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }
