@@ -41,7 +41,10 @@ func TestApply(t *testing.T) {
 		return Statement{VulnID: id, Products: products, Status: StatusNotAffected,
 			Justification: JustVulnerableCodeNotPresent, ImpactStatement: "removed", Timestamp: ts, Source: "a.vex.json"}
 	}
-	with := func(s Statement, status string) Statement { s.Status, s.Justification, s.ImpactStatement = status, "", ""; return s }
+	with := func(s Statement, status string) Statement {
+		s.Status, s.Justification, s.ImpactStatement = status, "", ""
+		return s
+	}
 	supp := &match.Suppression{Kind: "vex", Status: StatusNotAffected, Justification: JustVulnerableCodeNotPresent, Statement: "removed", Source: "a.vex.json"}
 	fixed := &match.Suppression{Kind: "vex", Status: StatusFixed, Source: "a.vex.json"}
 	p := func(purl string) Product { return Product{PURL: purl} }

@@ -54,9 +54,9 @@ func TestDecode(t *testing.T) {
 		{"cyclonedx/standalone-vex.json", []Statement{
 			{
 				VulnID: "CVE-2023-31047", Aliases: []string{"GHSA-r3xc-prgr-mg9p"},
-				Products:      []Product{{PURL: "pkg:pypi/django@4.2.0", ID: "django-4.2.0"}},
-				Status:        StatusNotAffected,
-				Justification: JustVulnerableCodeNotInExecutePath, // code_not_reachable
+				Products:        []Product{{PURL: "pkg:pypi/django@4.2.0", ID: "django-4.2.0"}},
+				Status:          StatusNotAffected,
+				Justification:   JustVulnerableCodeNotInExecutePath, // code_not_reachable
 				ImpactStatement: "shop never uploads multiple files through one form field",
 				Timestamp:       date("2025-02-20T09:00:00Z"), // analysis.lastUpdated
 				Source:          "testdata/cyclonedx/standalone-vex.json",
@@ -244,7 +244,7 @@ func TestDecodeErrors(t *testing.T) {
 		name, doc, want string
 	}{
 		{"empty", "  \n", "doc.json: empty document"},
-		{"notJSON", "hello", `doc.json: neither JSON nor XML (starts with "hello")`},
+		{"notJSON", "hello", `doc.json: neither a JSON object nor XML (starts with "hello")`},
 		{"otherJSON", `{"spdxVersion": "SPDX-2.3"}`, "doc.json: not a VEX document"},
 		{"syntax", `{"@context": "https://openvex.dev/ns/v0.2.0",`, "doc.json: line 1, column 46: unexpected end of JSON input"},
 		{"openvexContext", `{"@context": "https://schema.org", "statements": []}`, `doc.json: @context: "https://schema.org" is not an OpenVEX context`},
@@ -375,5 +375,48 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.json"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load(missing) = %v, want ErrNotExist", err)
+	}
+}
+
+// TestDecodeOpenVEXForms covers the less common ways OpenVEX names things.
+func TestDecodeOpenVEXForms(t *testing.T) {
+	const digest = "124c7d2707904eea7431fffe91522a01e5a861a624ee31d03372cc1d138a3126"
+	tests := []struct {
+		name, doc string
+		want      []Statement
+	}{
+		{"contextArrayAndIdentifiers", `{"@context": ["https://www.w3.org/ns/x", "https://openvex.dev/ns/v0.2.0"], "timestamp": "2024-01-01T00:00:00Z",
+			"statements": [{"vulnerability": {"name": "CVE-1", "aliases": ["GHSA-1"]}, "status": "fixed", "last_updated": "2024-02-01T00:00:00Z",
+			"products": [{"@id": "https://example.com/products/shop", "identifiers": {"purl": "pkg:oci/shop"}, "hashes": {"sha-256": "` + strings.ToUpper(digest) + `"},
+			  "subcomponents": [{"identifiers": {"cpe23": "cpe:2.3:a:openssl:openssl:3.0.8:*:*:*:*:*:*:*"}}, {"hashes": {"sha-256": "` + digest + `"}}, {"@id": "pkg:apk/alpine/zlib"}]}]}]}`,
+			[]Statement{{
+				VulnID: "CVE-1", Aliases: []string{"GHSA-1"}, Status: StatusFixed,
+				Products: []Product{{
+					PURL: "pkg:oci/shop", Digest: "sha256:" + digest, ID: "https://example.com/products/shop",
+					Subcomponents: []string{"cpe:2.3:a:openssl:openssl:3.0.8:*:*:*:*:*:*:*", "sha256:" + digest, "pkg:apk/alpine/zlib"},
+				}},
+				Timestamp: date("2024-02-01T00:00:00Z"), // last_updated is later than the document's timestamp
+				Source:    "doc.json",
+			}}},
+		{"digestID", `{"@context": "https://openvex.dev/ns/v0.2.0",
+			"statements": [{"vulnerability": "CVE-1", "status": "not_affected", "impact_statement": "no", "subcomponents": ["pkg:npm/a"],
+			"products": ["sha256:` + digest + `"]}]}`,
+			[]Statement{{
+				VulnID: "CVE-1", Status: StatusNotAffected, ImpactStatement: "no",
+				// v0.0.1: subcomponents were listed on the statement.
+				Products: []Product{{Digest: "sha256:" + digest, ID: "sha256:" + digest, Subcomponents: []string{"pkg:npm/a"}}},
+				Source:   "doc.json",
+			}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Decode("doc.json", strings.NewReader(tc.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got, cmpStatements); diff != "" {
+				t.Errorf("Decode mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

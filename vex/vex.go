@@ -137,7 +137,7 @@ func Decode(name string, r io.Reader) ([]Statement, error) {
 	case '{':
 		stmts, err = decodeJSON(name, trimmed)
 	default:
-		return nil, errorf(name, "", "neither JSON nor XML (starts with %.20q)", trimmed)
+		return nil, errorf(name, "", "neither a JSON object nor XML (starts with %.20q)", trimmed)
 	}
 	if err != nil {
 		return nil, err

@@ -74,7 +74,7 @@ var transcripts = []transcript{
 	{name: "scan-python-json", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--format", "json"}},
 	{name: "scan-python-sarif", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--format", "sarif"}},
 	{name: "scan-python-cyclonedx", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--format", "cyclonedx-json"}},
-	{name: "scan-python-openvex", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--format", "openvex", "--vex", "testdata/scan/cryptography.openvex.json"}},
+	{name: "scan-python-openvex", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--format", "openvex", "--vex", "testdata/scan/cryptography.openvex.json", "--author", "Example Security Team"}},
 	{name: "scan-python-vex-json", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--format", "json", "--vex", "testdata/scan/cryptography.openvex.json", "--only-fixable"}},
 	{name: "scan-python-fail-on-high", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--fail-on", "high", "--format", "json", "--output", "$TMP/out.json"}},
 	{name: "scan-python-fail-on-critical-only-kev", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--fail-on", "critical", "--kev"}},
@@ -88,6 +88,8 @@ var transcripts = []transcript{
 	{name: "scan-sbom-without-purls", args: []string{"scan", "--db", "$DB", "testdata/scan/no-purls.cdx.json"}},
 	{name: "scan-bad-format", args: []string{"scan", "--db", "$DB", ".", "--format", "html"}},
 	{name: "scan-bad-fail-on", args: []string{"scan", "--db", "$DB", ".", "--fail-on", "severe"}},
+	{name: "scan-openvex-no-findings", args: []string{"scan", "--db", "$DB", "testdata/scan/ignore/requirements.txt", "--format", "openvex", "--kev"}},
+	{name: "scan-sbom-mixed-unmatched", args: []string{"scan", "--db", "$DB", "testdata/scan/mixed.cdx.json"}},
 	{name: "scan-bad-vex", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--vex", "testdata/scan/no-purls.cdx.json"}},
 }
 

@@ -37,6 +37,7 @@ type scanFlags struct {
 	allowPartial             bool
 	showSuppressed           bool
 	noReach                  bool
+	author                   string
 }
 
 func newScanCmd(e *env) *cobra.Command {
@@ -83,6 +84,7 @@ Exit codes: 0 no finding at or above --fail-on (or no --fail-on); 1 a finding at
 	cmd.Flags().DurationVar(&f.maxAge, "max-db-age", defaultMaxDBAge, "warn when the advisory database is older than this")
 	cmd.Flags().BoolVar(&f.allowPartial, "allow-partial", false, "exit 0 even when some files could not be read (they are still listed)")
 	cmd.Flags().BoolVar(&f.showSuppressed, "show-suppressed", false, "list suppressed findings in the table output")
+	cmd.Flags().StringVar(&f.author, "author", "", "author of the OpenVEX document (--format openvex), e.g. \"ACME Security <psirt@acme.example>\"")
 	return cmd
 }
 
@@ -174,9 +176,14 @@ func runScan(ctx context.Context, e *env, f *scanFlags, target string) error {
 	err = writeOutput(f.output, e.stdout, func(w io.Writer) error {
 		return report.Write(w, res, report.Options{
 			Format: f.format, ToolName: version.Name, ToolVersion: version.String(), Timestamp: ts,
-			ShowSuppressed: f.showSuppressed,
+			ShowSuppressed: f.showSuppressed, Author: f.author,
 		})
 	})
+	if errors.Is(err, vex.ErrNoFindings) {
+		// OpenVEX needs at least one statement: with no finding there is nothing to state.
+		fmt.Fprintln(e.stderr, "hallmark: no findings, so no OpenVEX document was written (it needs at least one statement)")
+		err = nil
+	}
 	if err != nil {
 		return err
 	}

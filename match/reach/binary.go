@@ -407,8 +407,12 @@ func (s *section) bytes() ([]byte, error) {
 			s.err = fmt.Errorf("%w: section %s is %d bytes", ErrNotGo, s.name, s.size)
 			return nil, s.err
 		}
-		buf := make([]byte, s.size)
-		if _, err := s.r.ReadAt(buf, 0); err != nil {
+		// Read incrementally: a header may claim more than the file holds.
+		buf, err := io.ReadAll(io.NewSectionReader(s.r, 0, int64(s.size)))
+		if err == nil && uint64(len(buf)) != s.size {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
 			s.err = fmt.Errorf("%w: reading section %s: %v", ErrNotGo, s.name, err)
 			return nil, s.err
 		}

@@ -12,7 +12,6 @@ build() { # name goos goarch ldflags
 	(cd "$(echo "$1" | cut -d- -f1)" && GOOS=$2 GOARCH=$3 go build -trimpath -ldflags="$4" -o "../$out" .)
 	gzip -9 -n -f "$out"
 }
-build accept-linux-amd64 linux amd64 "-w"
 build accept-linux-amd64-stripped linux amd64 "-s -w"
 build tagonly-linux-amd64 linux amd64 "-w"
 build tagonly-linux-amd64-stripped linux amd64 "-s -w"
