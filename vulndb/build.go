@@ -78,6 +78,11 @@ func Build(ctx context.Context, dir string, inputs []Input, opts BuildOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: %w", err)
 	}
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide the index from other users
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("vulndb: %w", err)
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -147,7 +152,9 @@ func Build(ctx context.Context, dir string, inputs []Input, opts BuildOptions) (
 	return meta, nil
 }
 
-// verifyFile maps a freshly written index and runs Verify on it.
+// verifyFile checks a freshly written index as Verify does. It hashes the body with plain reads
+// rather than through the mapping, so the check does not pull the whole file into the
+// process's resident memory; the table checks touch only the small sections.
 func verifyFile(f *os.File) error {
 	st, err := f.Stat()
 	if err != nil {
@@ -164,7 +171,14 @@ func verifyFile(f *os.File) error {
 	}
 	db.unmap = unmap
 	defer db.Close()
-	return db.Verify()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, headerSize, st.Size()-headerSize)); err != nil {
+		return err
+	}
+	if [32]byte(h.Sum(nil)) != db.sum {
+		return corrupt(f.Name(), "body checksum mismatch")
+	}
+	return db.verifyTables()
 }
 
 // lockDir serialises builds in dir with an advisory lock on dir/.lock, waiting for a running
@@ -216,13 +230,18 @@ type builder struct {
 	enc      *zstd.Encoder
 
 	sources []SourceMeta
-	recOffs []uint64   // relative to headerSize, one per record plus the end
-	recSrc  []uint16   // source of each record
-	recKeys [][]uint32 // key ids of each record
-	keyIDs  map[string]uint32
-	keyList []string
-	kevs    []kevItem
-	epss    []epssItem
+	recOffs []uint64 // relative to headerSize, one per record plus the end
+	recSrc  []uint16 // source of each record
+	// Key ids of the kept records (which come first) are collected by inverting the old
+	// postings, into keptKeys. New records' key ids are flattened: record len(keptKeys)+j has
+	// recKeyIDs[recKeyOff[j]:recKeyOff[j+1]], which saves a slice per record at full size.
+	keptKeys  [][]uint32
+	recKeyOff []uint32
+	recKeyIDs []uint32
+	keyIDs    map[string]uint32
+	keyList   []string
+	kevs      []kevItem
+	epss      []epssItem
 }
 
 func (b *builder) write(p []byte) error {
@@ -252,8 +271,9 @@ func (b *builder) addSource(m SourceMeta) (uint16, error) {
 	return uint16(len(b.sources) - 1), nil
 }
 
-// appendRecord writes one compressed record.
-func (b *builder) appendRecord(frame []byte, src uint16, keys []uint32) error {
+// appendRecord writes one compressed record; kept records pass kept=true and get their keys
+// later from the old postings.
+func (b *builder) appendRecord(frame []byte, src uint16, kept bool, keys []uint32) error {
 	if len(b.recOffs) == 0 {
 		b.recOffs = append(b.recOffs, 0)
 	}
@@ -262,8 +282,25 @@ func (b *builder) appendRecord(frame []byte, src uint16, keys []uint32) error {
 	}
 	b.recOffs = append(b.recOffs, b.pos-headerSize)
 	b.recSrc = append(b.recSrc, src)
-	b.recKeys = append(b.recKeys, keys)
+	if kept {
+		b.keptKeys = append(b.keptKeys, nil)
+		return nil
+	}
+	if len(b.recKeyOff) == 0 {
+		b.recKeyOff = append(b.recKeyOff, 0)
+	}
+	b.recKeyIDs = append(b.recKeyIDs, keys...)
+	b.recKeyOff = append(b.recKeyOff, uint32(len(b.recKeyIDs)))
 	return nil
+}
+
+// keysOf returns the key ids of record r.
+func (b *builder) keysOf(r int) []uint32 {
+	if r < len(b.keptKeys) {
+		return b.keptKeys[r]
+	}
+	j := r - len(b.keptKeys)
+	return b.recKeyIDs[b.recKeyOff[j]:b.recKeyOff[j+1]]
 }
 
 // chooseDict picks the records' shared zstd dictionary. Kept records are copied compressed, so
@@ -368,7 +405,7 @@ func (b *builder) keep(old *DB, kept []bool) error {
 			return corrupt(old.path, "record %d out of range", i)
 		}
 		recMap[i] = int32(len(b.recSrc))
-		if err := b.appendRecord(old.records[start:end], uint16(srcMap[s]), nil); err != nil {
+		if err := b.appendRecord(old.records[start:end], uint16(srcMap[s]), true, nil); err != nil {
 			return err
 		}
 	}
@@ -392,7 +429,7 @@ func (b *builder) keep(old *DB, kept []bool) error {
 				if id == math.MaxUint32 {
 					id = b.keyID(string(key))
 				}
-				b.recKeys[nr] = append(b.recKeys[nr], id)
+				b.keptKeys[nr] = append(b.keptKeys[nr], id)
 			}
 		}
 	}
@@ -608,6 +645,7 @@ func (b *builder) importOSV(s *source, m SourceMeta) error {
 	next, read := 0, 0
 	var bytesRead int64
 	ids := map[string]bool{}
+	var keys []uint32
 	var firstErr error
 	take := func(r osvResult) error {
 		read++
@@ -632,12 +670,12 @@ func (b *builder) importOSV(s *source, m SourceMeta) error {
 			return nil
 		}
 		ids[r.id] = true
-		keys := make([]uint32, len(r.keys))
-		for i, k := range r.keys {
-			keys[i] = b.keyID(k)
+		keys = keys[:0]
+		for _, k := range r.keys {
+			keys = append(keys, b.keyID(k))
 		}
 		sm.Records++
-		return b.appendRecord(r.frame, idx, keys)
+		return b.appendRecord(r.frame, idx, false, keys)
 	}
 	for r := range resCh {
 		if firstErr != nil {
@@ -718,9 +756,9 @@ func (b *builder) finish() (*Meta, error) {
 	}
 	ecosystems := map[string]int{}
 	var seen []string
-	for r, ks := range b.recKeys {
+	for r := range b.recSrc {
 		seen = seen[:0]
-		for _, k := range ks {
+		for _, k := range b.keysOf(r) {
 			postings[k] = append(postings[k], uint32(r))
 			if e := ecoOf[k]; !slices.Contains(seen, e) {
 				seen = append(seen, e)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -242,6 +243,8 @@ func (db *DB) Lookup(ecosystem, name string) ([]*Advisory, error) {
 		}
 		out = append(out, a)
 	}
+	// Postings are in record order, which follows the sources; callers want a stable order.
+	slices.SortStableFunc(out, func(a, b *Advisory) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

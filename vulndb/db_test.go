@@ -241,21 +241,28 @@ func TestInputsDirFileAndDetection(t *testing.T) {
 		os.WriteFile(filepath.Join(sub, name), b, 0o644)
 	}
 	os.WriteFile(filepath.Join(tree, "vulns", "README.md"), []byte("not a record"), 0o644)
+	extra := filepath.Join(t.TempDir(), "extra.json")
+	os.WriteFile(extra, []byte(`{"id": "A-1", "modified": "2024-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "PyPI", "name": "Aubio"}}]}`), 0o644)
 	dir := t.TempDir()
 	m := mustBuild(t, dir, []Input{
 		{Path: filepath.Join(tree, "vulns")},
 		{Path: "testdata/osv/PYSEC-2018-62.json"},
+		{Path: extra, Kind: "osv", Name: "extra"},
 	}, BuildOptions{})
-	if diff := cmp.Diff([]string{"osv:vulns", "osv:osv/PYSEC-2018-62.json"}, sourceNames(*m)); diff != "" {
+	if diff := cmp.Diff([]string{"osv:vulns", "osv:osv/PYSEC-2018-62.json", "extra"}, sourceNames(*m)); diff != "" {
 		t.Errorf("derived names (-want +got):\n%s", diff)
 	}
-	if m.Sources[0].Records != 5 || m.Sources[0].Withdrawn != 1 || m.Sources[1].Records != 1 {
+	if m.Sources[0].Records != 5 || m.Sources[0].Withdrawn != 1 || m.Sources[1].Records != 1 || m.Sources[2].Records != 1 {
 		t.Errorf("sources = %+v", m.Sources)
 	}
 	db := mustOpen(t, dir)
+	// The same record from two sources is found once per source; results are ordered by id.
+	if diff := cmp.Diff([]string{"A-1", "PYSEC-2018-62", "PYSEC-2018-62"}, ids(t, db, "PyPI", "aubio")); diff != "" {
+		t.Errorf("Lookup across sources (-want +got):\n%s", diff)
+	}
 	as, _ := db.Lookup("PyPI", "aubio")
-	if len(as) != 2 || as[0].Source == as[1].Source {
-		t.Errorf("the same record from two sources should be found twice, once per source; got %d", len(as))
+	if as[1].Source == as[2].Source {
+		t.Errorf("both copies claim source %s", as[1].Source)
 	}
 
 	for _, tc := range []struct {

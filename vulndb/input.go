@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	kflate "github.com/klauspost/compress/flate"
 )
@@ -154,7 +155,7 @@ func (s *source) osvJobs() (jobs []osvJob, closeFn func() error, err error) {
 			return nil, nil, fmt.Errorf("%w: %s: %v", ErrMalformed, s.in.Path, err)
 		}
 		// klauspost's inflate is about twice as fast as the standard library's.
-		zr.RegisterDecompressor(zip.Deflate, kflate.NewReader)
+		zr.RegisterDecompressor(zip.Deflate, newFlateReader)
 		if len(zr.File) > maxZipEntries {
 			zr.Close()
 			return nil, nil, fmt.Errorf("%w: %s: %d entries, more than the limit of %d", ErrMalformed, s.in.Path, len(zr.File), maxZipEntries)
@@ -240,4 +241,29 @@ func readEntry(j osvJob) (data []byte, tooBig bool, err error) {
 		return nil, false, err
 	}
 	return data, len(data) > maxRecordBytes, nil
+}
+
+// flateReaders recycles inflaters: allocating one per zip entry cost as much as inflating a
+// typical record.
+var flateReaders sync.Pool
+
+type pooledFlate struct{ io.ReadCloser }
+
+func newFlateReader(r io.Reader) io.ReadCloser {
+	if fr, ok := flateReaders.Get().(io.ReadCloser); ok {
+		if err := fr.(kflate.Resetter).Reset(r, nil); err == nil {
+			return &pooledFlate{fr}
+		}
+	}
+	return &pooledFlate{kflate.NewReader(r)}
+}
+
+func (p *pooledFlate) Close() error {
+	if p.ReadCloser == nil {
+		return nil
+	}
+	err := p.ReadCloser.Close()
+	flateReaders.Put(p.ReadCloser)
+	p.ReadCloser = nil
+	return err
 }
