@@ -242,6 +242,9 @@ func finding(p *inventory.Package, hs []hit, src Source) *Finding {
 		f.Fixed = append(f.Fixed, x)
 	}
 	sortVersions(v.eco, f.Fixed)
+	for i, x := range f.Fixed {
+		f.Fixed[i] = asInstalled(v.eco, p.Version, x)
+	}
 	for _, id := range f.IDs {
 		if !strings.HasPrefix(id, "CVE-") {
 			continue
@@ -277,6 +280,15 @@ func PrimaryID(ids []string) string {
 		}
 	}
 	return best
+}
+
+// asInstalled writes an OSV version the way the installed version is written: Go modules
+// carry a "v" prefix that OSV records drop, and "go get m@0.23.0" would not work.
+func asInstalled(base, installed, v string) string {
+	if base == "Go" && strings.HasPrefix(installed, "v") && !strings.HasPrefix(v, "v") {
+		return "v" + v
+	}
+	return v
 }
 
 func sortVersions(eco string, vs []string) {

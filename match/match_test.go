@@ -253,3 +253,27 @@ func TestPriority(t *testing.T) {
 		})
 	}
 }
+
+func TestGoFixedVersionsKeepV(t *testing.T) {
+	a := &vulndb.Advisory{ID: "GO-2023-0001", Affected: []vulndb.Affected{{Ecosystem: "Go", Name: "golang.org/x/net", Ranges: []vulndb.Range{{Type: "SEMVER", Events: ev("i", "0", "f", "0.23.0")}}}}}
+	s := &vulndb.Advisory{ID: "GO-2023-0002", Affected: []vulndb.Affected{{Ecosystem: "Go", Name: "stdlib", Ranges: []vulndb.Range{{Type: "SEMVER", Events: ev("i", "0", "f", "1.21.8")}}}}}
+	inv := &inventory.Inventory{Packages: []*inventory.Package{
+		pkg("Go", "golang.org/x/net", "v0.17.0", "pkg:golang/golang.org/x/net@v0.17.0"),
+		pkg("Go", "stdlib", "1.21.0", "pkg:golang/stdlib@1.21.0"),
+	}}
+	res, err := Match(inv, newSource(a, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range res.Findings {
+		got[f.Package.Name] = f.Fixed[0]
+	}
+	for _, u := range res.Upgrades {
+		got[u.Package.Name+" upgrade"] = u.To
+	}
+	want := map[string]string{"golang.org/x/net": "v0.23.0", "golang.org/x/net upgrade": "v0.23.0", "stdlib": "1.21.8", "stdlib upgrade": "1.21.8"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Error(d)
+	}
+}

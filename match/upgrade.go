@@ -90,7 +90,7 @@ func smallestUpgrade(qs []query, fs []*Finding) string {
 			continue
 		}
 		if !stillAffected(v, qs, fs) {
-			return c
+			return asInstalled(v.eco, q.version, c)
 		}
 	}
 	return ""
