@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -632,5 +633,35 @@ func TestFileURI(t *testing.T) {
 		if got := fileURI(c.in); got != c.want {
 			t.Errorf("fileURI(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+func TestEncodeVulnerabilitiesRefs(t *testing.T) {
+	inv := fullResult(t).Inventory
+	id := "GO-2023-1988"
+	for _, c := range []struct {
+		name string
+		refs []string
+		opts cyclonedx.Options
+		want string
+	}{
+		{"unknown-ref", []string{"pkg-nope"}, cyclonedx.Options{}, `affects[0].ref "pkg-nope" is not a component`},
+		{"no-affects", nil, cyclonedx.Options{}, "affects no component"},
+		{"xml", []string{inv.Packages[0].ID}, cyclonedx.Options{XML: true}, "JSON only"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var affects []cdx.Affects
+			for _, r := range c.refs {
+				affects = append(affects, cdx.Affects{Ref: r})
+			}
+			var buf bytes.Buffer
+			err := cyclonedx.EncodeVulnerabilities(&buf, inv, []cdx.Vulnerability{{ID: id, Affects: &affects}}, c.opts)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+			if buf.Len() > 0 {
+				t.Error("wrote output before failing")
+			}
+		})
 	}
 }

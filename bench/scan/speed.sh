@@ -135,8 +135,7 @@ step_measure() {
 	printf 'tool\tinput\trun\twall_s\tcpu_s\tmax_rss_kb\texit\n' >"$RES/timings.tsv"
 	uptime >"$RES/load.txt"
 	cp "$WORK/synth/import.tsv" "$RES/" 2>/dev/null || true
-	"$BIN/osv-scanner" --version | head -1 >"$RES/versions.txt"
-	echo "hallmark $(cat "$BIN/hallmark.version")" >>"$RES/versions.txt"
+	echo "osv-scanner $("$BIN/osv-scanner" --version | sed -n 's/^osv-scanner version: //p') · hallmark $(cat "$BIN/hallmark.version")" >"$RES/versions.txt"
 	local run tools=(hallmark osv-scanner)
 	# Run 0 warms the page cache (and osv-scanner's zip, hallmark's index) and is not counted.
 	for ((run = 0; run <= RUNS; run++)); do
@@ -175,14 +174,14 @@ best() {
 
 step_report() {
 	[[ -e $RES/timings.tsv ]] || die "no measurements: run the measure step first"
-	local hw hb hc hr ow ob oc orss sw sr hf of
+	local hw hb hc hr ow ob oc orss sw sb sc sr hf of
 	hw=$(median hallmark npm-2000 4) hb=$(best hallmark npm-2000) hc=$(median hallmark npm-2000 5) hr=$(median hallmark npm-2000 6)
 	ow=$(median osv-scanner npm-2000 4) ob=$(best osv-scanner npm-2000) oc=$(median osv-scanner npm-2000 5) orss=$(median osv-scanner npm-2000 6)
-	sw=$(median hallmark sbom-5000 4) sr=$(median hallmark sbom-5000 6)
+	sw=$(median hallmark sbom-5000 4) sb=$(best hallmark sbom-5000) sc=$(median hallmark sbom-5000 5) sr=$(median hallmark sbom-5000 6)
 	hf=$(jq '.findings | length' "$RES/hallmark-npm-2000.json")
 	of=$(jq '[.results[].packages[].groups[]] | length' "$RES/osv-scanner-npm-2000.json")
 	{
-		printf '%s; %s\n' "$(tr '\n' ';' <"$RES/versions.txt")" "load before: $(sed 's/.*load average: //' "$RES/load.txt")"
+		printf '%s · load average before: %s\n' "$(cat "$RES/versions.txt")" "$(sed 's/.*load average: //' "$RES/load.txt")"
 		echo
 		echo "| input | tool | wall ms (median of $RUNS) | best ms | CPU ms | peak RSS MB | findings | osv-scanner ÷ hallmark: wall | RSS |"
 		echo "|---|---|---|---|---|---|---|---|---|"
@@ -190,8 +189,8 @@ step_report() {
 			'BEGIN { printf "| npm-2000 | hallmark | %.0f | %.0f | %.0f | %.1f | %d | **%.1f×** | **%.1f×** |\n", w*1000, b*1000, c*1000, r/1024, f, ow/w, orss/r }'
 		awk -v w="$ow" -v b="$ob" -v c="$oc" -v r="$orss" -v f="$of" \
 			'BEGIN { printf "| npm-2000 | osv-scanner | %.0f | %.0f | %.0f | %.1f | %d | | |\n", w*1000, b*1000, c*1000, r/1024, f }'
-		awk -v w="$sw" -v r="$sr" -v f="$(jq '.findings | length' "$RES/hallmark-sbom-5000.json")" \
-			'BEGIN { printf "| sbom-5000 | hallmark | %.0f | | | %.1f | %d | | |\n", w*1000, r/1024, f }'
+		awk -v w="$sw" -v b="$sb" -v c="$sc" -v r="$sr" -v f="$(jq '.findings | length' "$RES/hallmark-sbom-5000.json")" \
+			'BEGIN { printf "| sbom-5000 | hallmark | %.0f | %.0f | %.0f | %.1f | %d | | |\n", w*1000, b*1000, c*1000, r/1024, f }'
 		if [[ -e $RES/import.tsv ]]; then
 			awk -F'\t' '{ v[$1] = $2 } END { printf "\nhallmark db import: %d records (%.0f MB of zips) in %.1f s = **%.0f records/s**, peak RSS %.0f MB, index %.0f MB\n",
 				v["records"], v["export_bytes"]/1048576, v["import_seconds"], v["records"]/v["import_seconds"], v["import_rss_kb"]/1024, v["index_bytes"]/1048576 }' "$RES/import.tsv"

@@ -112,9 +112,9 @@ func (g *gen) version(dir string) string {
 		if g.r.IntN(10) == 0 {
 			return fmt.Sprintf("%d.%d", a, b)
 		}
-	case "Go":
-		return "v" + v
 	}
+	// Go records write versions without the "v" of module versions, as the Go vulnerability
+	// database's OSV export does.
 	return v
 }
 

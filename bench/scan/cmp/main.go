@@ -375,6 +375,13 @@ func report(w io.Writer, fixture string, comps []component, known []knownDiff, v
 	hmPkgs, osvPkgs := map[pkgKey]bool{}, map[pkgKey]bool{}
 	var lines []string
 	unexplained := 0
+	type batch struct {
+		kind string
+		pkg  pkgKey
+		note string
+	}
+	batches := map[batch]int{}
+	var batchOrder []batch
 	for _, c := range comps {
 		counts[c.Kind]++
 		if len(c.Hallmark) > 0 {
@@ -392,6 +399,15 @@ func report(w io.Writer, fixture string, comps []component, known []knownDiff, v
 		note := "UNEXPLAINED"
 		if kd, ok := explain(known, fixture, c); ok {
 			note = "known: " + kd.Reason
+			if !verbose {
+				// Explained differences come in batches (a package, a reason): one line each.
+				b := batch{c.Kind, c.Package, note}
+				if batches[b] == 0 {
+					batchOrder = append(batchOrder, b)
+				}
+				batches[b]++
+				continue
+			}
 		} else {
 			unexplained++
 		}
@@ -404,6 +420,9 @@ func report(w io.Writer, fixture string, comps []component, known []knownDiff, v
 	fmt.Fprintf(w, "fixture %s: hallmark %d vulnerable packages, osv-scanner %d\n", fixture, len(hmPkgs), len(osvPkgs))
 	fmt.Fprintf(w, "  matched %d, only-hallmark %d, only-osv-scanner %d, grouped differently %d; unexplained %d\n",
 		counts[kindMatch], counts[kindOnlyHallmark], counts[kindOnlyOSV], counts[kindGrouping], unexplained)
+	for _, b := range batchOrder {
+		fmt.Fprintf(w, "  %-17s %s %d vulnerabilities  [%s]\n", b.kind, b.pkg, batches[b], b.note)
+	}
 	for _, l := range lines {
 		fmt.Fprintln(w, l)
 	}

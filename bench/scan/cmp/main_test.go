@@ -35,6 +35,17 @@ func TestCompareFixtures(t *testing.T) {
 			wantCode: 1,
 			want: []string{
 				"unexplained 1",
+				"only-hallmark     PyPI/requests@2.25.1 1 vulnerabilities  [known: GitHub advisory, not in the PyPA database osv-scanner was given]",
+				"only-osv-scanner  PyPI/pyyaml@5.3 PYSEC-2020-96  [UNEXPLAINED]",
+			},
+		},
+		{
+			name:     "known-difference-verbose",
+			args:     []string{"-fixture", "python", "-hallmark", "testdata/hallmark.json", "-osv-scanner", "testdata/osv-scanner.json", "-known", "testdata/known.txt", "-v"},
+			wantCode: 1,
+			want: []string{
+				"unexplained 1",
+				"match             PyPI/jinja2@2.11.2 GHSA-g3rq-g295-4j3m,PYSEC-2021-66",
 				"only-osv-scanner  PyPI/pyyaml@5.3 PYSEC-2020-96  [UNEXPLAINED]",
 				"only-hallmark     PyPI/requests@2.25.1 GHSA-9wx4-h78v-vm56  [known: GitHub advisory, not in the PyPA database osv-scanner was given]",
 			},
