@@ -52,7 +52,6 @@ func (b *builder) assemble(subj Subject, fsys scalibrfs.FS, attr *layerAttributi
 			byFile[p.mainPath()] = append(byFile[p.mainPath()], p)
 		}
 	}
-	b.fixLockfileLines(inv)
 	b.addGraphs(inv, byFile)
 	b.addLicenses(inv, fsys)
 	// Packages no edge reaches are contained by the subject itself.
@@ -309,7 +308,7 @@ func isLicenseFile(p string) bool {
 // from, as opposed to evidence that something is installed (package databases, installed
 // metadata, binaries, archives).
 var declarationExtractors = map[string]bool{
-	"go/gomod": true, "javascript/packagelockjson": true, "javascript/yarnlock": true,
+	"go/gomod": true, "javascript/package-lock": true, "javascript/yarnlock": true,
 	"javascript/pnpmlock": true, "javascript/bunlock": true, "python/requirements": true,
 	"python/poetrylock": true, "python/pipfilelock": true, "python/uvlock": true,
 	"python/pdmlock": true, "python/pylock": true, "java/pomxml": true,

@@ -227,63 +227,6 @@ func (b *builder) declaredLicenses(p *Package) []string {
 	return l
 }
 
-// fixLockfileLines makes the line of packages from npm lockfiles deterministic. osv-scalibr
-// reports one package per name@version and keeps the line of whichever occurrence its map
-// iteration met first; hallmark points at the first occurrence in the file instead.
-func (b *builder) fixLockfileLines(inv *Inventory) {
-	index := map[string]map[string]int{} // file → name@version → first line
-	for _, p := range inv.Packages {
-		if p.FoundBy != "javascript/packagelockjson" || len(p.Locations) == 0 {
-			continue
-		}
-		loc := &p.Locations[0]
-		idx, ok := index[loc.Path]
-		if !ok {
-			data, ok := b.contents[loc.Path]
-			if !ok {
-				continue
-			}
-			idx = npmEntryLines(data)
-			index[loc.Path] = idx
-		}
-		if l := idx[p.Name+"@"+p.Version]; l > 0 {
-			loc.Line = l
-		}
-	}
-}
-
-// npmEntryLines indexes a package-lock.json, in one pass, by the first line of each
-// name@version entry: a key "node_modules/…/name" (lockfile v2, v3) or "name" (v1) opening an
-// object whose "version" follows within a few lines (npm writes one key per line).
-func npmEntryLines(data []byte) map[string]int {
-	out := map[string]int{}
-	ls := bytes.Split(data, []byte("\n"))
-	for i, l := range ls {
-		key, ok := bytes.CutSuffix(bytes.TrimSpace(l), []byte(`": {`))
-		if !ok || len(key) < 2 || key[0] != '"' {
-			continue
-		}
-		name := string(key[1:])
-		if j := strings.LastIndex(name, "node_modules/"); j >= 0 {
-			name = name[j+len("node_modules/"):]
-		}
-		for j := i + 1; j < len(ls) && j <= i+8; j++ {
-			v, ok := bytes.CutPrefix(bytes.TrimSpace(ls[j]), []byte(`"version": "`))
-			if !ok {
-				continue
-			}
-			if end := bytes.IndexByte(v, '"'); end > 0 {
-				k := name + "@" + string(v[:end])
-				if _, seen := out[k]; !seen {
-					out[k] = i + 1
-				}
-			}
-			break
-		}
-	}
-	return out
-}
-
 // maxJarForLicences bounds the archives opened again for their POM licences; the Java
 // extractor has already read them, so a larger one is just skipped (licence unknown).
 const maxJarForLicences = 256 << 20

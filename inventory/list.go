@@ -20,7 +20,6 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/java/pomxml"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/bunlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagejson"
-	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/pnpmlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/yarnlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/php/composerlock"
@@ -44,6 +43,8 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/os/pacman"
 	"github.com/google/osv-scalibr/extractor/filesystem/os/portage"
 	"github.com/google/osv-scalibr/extractor/filesystem/os/rpm"
+
+	"github.com/hallmark-dev/hallmark/inventory/npmlock"
 )
 
 // Extractors returns the extractors hallmark runs, built fresh. This list is the one place
@@ -54,7 +55,7 @@ func Extractors() ([]filesystem.Extractor, error) {
 		// Go
 		gomod.New, gobinary.New,
 		// JavaScript
-		packagelockjson.New, yarnlock.New, pnpmlock.New, bunlock.New, packagejson.New,
+		npmlock.New, yarnlock.New, pnpmlock.New, bunlock.New, packagejson.New,
 		// Python
 		requirements.New, poetrylock.New, pipfilelock.New, uvlock.New, pdmlock.New, pylock.New,
 		wheelegg.New, condameta.New,
