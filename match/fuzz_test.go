@@ -3,6 +3,8 @@ package match
 import (
 	"errors"
 	"testing"
+
+	"github.com/hallmark-dev/hallmark/vulndb"
 )
 
 // fuzzEcosystems are the ecosystems FuzzCompare draws from: one name per
@@ -61,6 +63,36 @@ func FuzzCompare(f *testing.F) {
 			if c, err := Compare(e, v, v); err == nil && c != 0 {
 				t.Errorf("Compare(%q, %q, %q) = %d, want 0", e, v, v, c)
 			}
+		}
+	})
+}
+
+// FuzzAffects checks that evaluating OSV ranges never panics on hostile versions and events,
+// and that a version listed in "versions" is always affected.
+func FuzzAffects(f *testing.F) {
+	f.Add(uint8(4), "1.2.0", "0", "1.3.0", "", "1.2.0")
+	f.Add(uint8(1), "v0.17.0", "0", "0.23.0", "", "")
+	f.Add(uint8(9), "1:1.2-1", "1:1.0-1", "", "1:1.2-1", "")
+	f.Add(uint8(0), "2.1.0", "2.0.0", "2.2.0", "", "*")
+	f.Fuzz(func(t *testing.T, eco uint8, installed, intro, fixed, last, limit string) {
+		e := fuzzEcosystems[int(eco)%len(fuzzEcosystems)]
+		v, err := parseVersion(e, installed)
+		if err != nil {
+			return
+		}
+		var events []vulndb.Event
+		for _, ev := range []vulndb.Event{{Introduced: intro}, {Fixed: fixed}, {LastAffected: last}, {Limit: limit}} {
+			if ev != (vulndb.Event{}) {
+				events = append(events, ev)
+			}
+		}
+		for _, typ := range []string{"SEMVER", "ECOSYSTEM"} {
+			af := &vulndb.Affected{Ecosystem: e, Ranges: []vulndb.Range{{Type: typ, Events: events}}}
+			v.affects(af)
+		}
+		af := &vulndb.Affected{Ecosystem: e, Versions: []string{installed}}
+		if ok, _ := v.affects(af); !ok {
+			t.Errorf("%s %q listed in versions but not affected", e, installed)
 		}
 	})
 }

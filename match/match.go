@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hallmark-dev/hallmark/internal/purl"
 	"github.com/hallmark-dev/hallmark/inventory"
 	"github.com/hallmark-dev/hallmark/vulndb"
 )
@@ -106,6 +107,13 @@ func queries(p *inventory.Package, distro *inventory.Distro) ([]query, string) {
 			if p.Source.Version != "" {
 				q.version = p.Source.Version
 			}
+		} else if name, version := upstream(p.PURL); name != "" {
+			// SBOMs from other tools may carry the source package only in the purl's
+			// "upstream" qualifier ("openssl" or "openssl@3.0.11-1").
+			q.name = name
+			if version != "" {
+				q.version = version
+			}
 		}
 	case "Maven":
 		if !strings.Contains(q.name, ":") {
@@ -122,6 +130,15 @@ func queries(p *inventory.Package, distro *inventory.Distro) ([]query, string) {
 		qs = append(qs, l)
 	}
 	return qs, ""
+}
+
+func upstream(p string) (name, version string) {
+	u, err := purl.Parse(p)
+	if err != nil {
+		return "", ""
+	}
+	name, version, _ = strings.Cut(u.Qualifier("upstream"), "@")
+	return name, version
 }
 
 func mavenGroup(purl string) string {

@@ -277,3 +277,17 @@ func TestGoFixedVersionsKeepV(t *testing.T) {
 		t.Error(d)
 	}
 }
+
+func TestMatchUpstreamQualifier(t *testing.T) {
+	// syft records the source package of a deb only in the purl's "upstream" qualifier.
+	dsa := &vulndb.Advisory{ID: "DSA-5000-1", Affected: []vulndb.Affected{
+		{Ecosystem: "Debian:12", Name: "openssl", Ranges: []vulndb.Range{{Type: "ECOSYSTEM", Events: ev("i", "0", "f", "3.0.13-1~deb12u1")}}}}}
+	p := pkg("Debian:12", "libssl3", "3.0.11-1~deb12u2", "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl")
+	res, err := Match(&inventory.Inventory{Packages: []*inventory.Package{p}}, newSource(dsa))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || res.Upgrades[0].To != "3.0.13-1~deb12u1" {
+		t.Fatalf("findings %+v upgrades %+v", res.Findings, res.Upgrades)
+	}
+}

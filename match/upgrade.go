@@ -66,7 +66,7 @@ func smallestUpgrade(qs []query, fs []*Finding) string {
 		for _, a := range f.Advisories {
 			for i := range a.Affected {
 				af := &a.Affected[i]
-				if !slices.ContainsFunc(qs, func(q query) bool { return q.eco == af.Ecosystem }) || !sameName(af, f.Package) {
+				if !queried(qs, af) {
 					continue
 				}
 				for _, r := range af.Ranges {
@@ -101,7 +101,7 @@ func stillAffected(v *version, qs []query, fs []*Finding) bool {
 		for _, a := range f.Advisories {
 			for i := range a.Affected {
 				af := &a.Affected[i]
-				if !slices.ContainsFunc(qs, func(q query) bool { return q.eco == af.Ecosystem }) || !sameName(af, f.Package) {
+				if !queried(qs, af) {
 					continue
 				}
 				if ok, _ := v.affects(af); ok {
@@ -113,14 +113,9 @@ func stillAffected(v *version, qs []query, fs []*Finding) bool {
 	return false
 }
 
-// sameName reports whether an affected entry names the package (or its source package).
-func sameName(af *vulndb.Affected, p *inventory.Package) bool {
-	n := vulndb.NormalizeName(af.Ecosystem, af.Name)
-	if n == vulndb.NormalizeName(af.Ecosystem, p.Name) {
-		return true
-	}
-	if p.Source != nil && n == vulndb.NormalizeName(af.Ecosystem, p.Source.Name) {
-		return true
-	}
-	return af.Ecosystem == "Maven" && mavenGroup(p.PURL)+":"+p.Name == af.Name
+// queried reports whether an affected entry is one the package's queries looked up.
+func queried(qs []query, af *vulndb.Affected) bool {
+	return slices.ContainsFunc(qs, func(q query) bool {
+		return q.eco == af.Ecosystem && vulndb.NormalizeName(af.Ecosystem, af.Name) == vulndb.NormalizeName(q.eco, q.name)
+	})
 }
