@@ -106,7 +106,7 @@ var (
 // fixtureDB imports testdata/advisories (real Go/PyPI OSV records and KEV entries; synthetic
 // EPSS scores and Debian records — see testdata/PROVENANCE.md) into a database shared by the
 // tests of this package.
-func fixtureDB(t *testing.T) string {
+func fixtureDB(t testing.TB) string {
 	t.Helper()
 	fixtureOnce.Do(func() {
 		fixtureDir, fixtureErr = os.MkdirTemp("", "hallmark-fixture-db-")
