@@ -157,7 +157,9 @@ func runScan(ctx context.Context, e *env, f *scanFlags, target string) error {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the advisory database is %s old (more than %s): run \"hallmark db update\"", roundAge(age), f.maxAge))
 	}
 	if !f.noReach {
-		if fsys := artifactFS(art); fsys != nil {
+		if fsys, err := artifactFS(ctx, art, res); err != nil {
+			res.Warnings = append(res.Warnings, "reachability not analysed: "+err.Error())
+		} else if fsys != nil {
 			if err := reach.Annotate(ctx, fsys, res); err != nil {
 				res.Warnings = append(res.Warnings, "reachability analysis incomplete: "+err.Error())
 			}
@@ -237,19 +239,38 @@ func loadArtifact(ctx context.Context, e *env, target string, opts source.Option
 	return art, inv, nil
 }
 
-// artifactFS is the filesystem package locations are relative to, for the artifact kinds
-// whose files are on disk (directories and single files). Images are not re-read.
-func artifactFS(art *source.Artifact) fs.FS {
+// artifactFS is the filesystem package locations are relative to. For an image, the layers
+// are read a second time, keeping only the files of Go findings that reachability can use
+// (binaries, go.mod), and only when there are such findings.
+func artifactFS(ctx context.Context, art *source.Artifact, res *match.Result) (fs.FS, error) {
 	if art == nil {
-		return nil
+		return nil, nil
 	}
 	switch art.Kind {
 	case source.KindDirectory:
-		return os.DirFS(art.Path)
+		return os.DirFS(art.Path), nil
 	case source.KindFile:
-		return os.DirFS(filepath.Dir(art.Path))
+		return os.DirFS(filepath.Dir(art.Path)), nil
+	case source.KindImage:
+		want := map[string]bool{}
+		for _, fd := range res.Findings {
+			if fd.Package.Ecosystem != "Go" || len(fd.Package.Locations) == 0 {
+				continue
+			}
+			for _, a := range fd.Advisories {
+				for _, af := range a.Affected {
+					if len(af.Imports) > 0 {
+						want[fd.Package.Locations[0].Path] = true
+					}
+				}
+			}
+		}
+		if len(want) == 0 || art.Image == nil {
+			return nil, nil
+		}
+		return art.Image.Squash(ctx, source.SquashOptions{Want: func(p string, _ fs.FileInfo) bool { return want[p] }})
 	}
-	return nil
+	return nil, nil
 }
 
 // filter applies --kev, --only-fixable and --reachable: findings outside them are dropped
