@@ -15,12 +15,19 @@ type version struct {
 	raw  string // as installed, normalised for OSV ("v" dropped for Go)
 	eval semantic.Version
 	sem  semantic.Version // the same string parsed as SemVer, for SEMVER ranges; nil if not SemVer
+	// cache holds parsed event versions for one matching run (nil: no caching): the same
+	// events are compared with many installed and candidate versions, and parsing dominates.
+	cache versionCache
 }
 
-func parseVersion(ecosystem, raw string) (*version, error) {
+// versionCache maps ecosystem, range type and version string to the parsed version (nil when
+// it does not parse).
+type versionCache map[string]semantic.Version
+
+func parseVersion(ecosystem, raw string, cache versionCache) (*version, error) {
 	base := vulndb.BaseEcosystem(ecosystem)
 	raw = osvVersion(base, raw)
-	v := &version{eco: base, raw: raw}
+	v := &version{eco: base, raw: raw, cache: cache}
 	var err error
 	v.eval, err = safeParse(base, raw)
 	if err != nil {
@@ -58,14 +65,27 @@ func (v *version) cmpTo(typ, ev string) (c int, ok bool) {
 			c, ok = 0, false
 		}
 	}()
+	self, eco := v.eval, v.eco
 	if typ == "SEMVER" {
 		if v.sem == nil {
 			return 0, false
 		}
-		c, err := v.sem.CompareStr(ev)
+		self, eco = v.sem, "Go" // SemVer 2.0, as semantic parses Go versions
+	}
+	if v.cache == nil {
+		c, err := self.CompareStr(ev)
 		return c, err == nil
 	}
-	c, err := v.eval.CompareStr(ev)
+	key := eco + "\x00" + ev
+	pv, ok := v.cache[key]
+	if !ok {
+		pv, _ = safeParse(eco, ev)
+		v.cache[key] = pv
+	}
+	if pv == nil {
+		return 0, false
+	}
+	c, err := self.Compare(pv)
 	return c, err == nil
 }
 

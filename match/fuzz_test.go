@@ -76,10 +76,11 @@ func FuzzAffects(f *testing.F) {
 	f.Add(uint8(0), "2.1.0", "2.0.0", "2.2.0", "", "*")
 	f.Fuzz(func(t *testing.T, eco uint8, installed, intro, fixed, last, limit string) {
 		e := fuzzEcosystems[int(eco)%len(fuzzEcosystems)]
-		v, err := parseVersion(e, installed)
+		v, err := parseVersion(e, installed, nil)
 		if err != nil {
 			return
 		}
+		cached, _ := parseVersion(e, installed, versionCache{})
 		var events []vulndb.Event
 		for _, ev := range []vulndb.Event{{Introduced: intro}, {Fixed: fixed}, {LastAffected: last}, {Limit: limit}} {
 			if ev != (vulndb.Event{}) {
@@ -88,7 +89,11 @@ func FuzzAffects(f *testing.F) {
 		}
 		for _, typ := range []string{"SEMVER", "ECOSYSTEM"} {
 			af := &vulndb.Affected{Ecosystem: e, Ranges: []vulndb.Range{{Type: typ, Events: events}}}
-			v.affects(af)
+			a1, f1 := v.affects(af)
+			a2, f2 := cached.affects(af)
+			if a1 != a2 || len(f1) != len(f2) {
+				t.Errorf("%s %q %v: cached evaluation differs: %v %v vs %v %v", e, installed, events, a1, f1, a2, f2)
+			}
 		}
 		af := &vulndb.Affected{Ecosystem: e, Versions: []string{installed}}
 		if ok, _ := v.affects(af); !ok {

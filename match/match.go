@@ -34,6 +34,7 @@ const (
 func Match(inv *inventory.Inventory, src Source) (*Result, error) {
 	res := &Result{Subject: inv.Subject, Inventory: inv, Unmatched: map[string]int{}}
 	cache := map[string][]*vulndb.Advisory{}
+	versions := versionCache{}
 	for _, p := range inv.Packages {
 		qs, reason := queries(p, inv.Distro)
 		if reason != "" {
@@ -55,7 +56,7 @@ func Match(inv *inventory.Inventory, src Source) (*Result, error) {
 			if len(advs) == 0 {
 				continue
 			}
-			v, err := parseVersion(q.eco, q.version)
+			v, err := parseVersion(q.eco, q.version, versions)
 			if err != nil {
 				res.Unmatched[UnmatchedInvalidVersion]++
 				continue

@@ -88,13 +88,15 @@ func TestAffects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := parseVersion(tt.eco, tt.version)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, fixed := v.affects(&tt.aff)
-			if got != tt.want || !cmp.Equal(fixed, tt.wantFixed) {
-				t.Errorf("affects(%s %s) = %v %v, want %v %v", tt.eco, tt.version, got, fixed, tt.want, tt.wantFixed)
+			for _, cache := range []versionCache{nil, {}} {
+				v, err := parseVersion(tt.eco, tt.version, cache)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, fixed := v.affects(&tt.aff)
+				if got != tt.want || !cmp.Equal(fixed, tt.wantFixed) {
+					t.Errorf("affects(%s %s, cache %v) = %v %v, want %v %v", tt.eco, tt.version, cache != nil, got, fixed, tt.want, tt.wantFixed)
+				}
 			}
 		})
 	}

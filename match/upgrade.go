@@ -31,12 +31,13 @@ func (r *Result) ComputeUpgrades() {
 		}
 		byPkg[f.Package] = append(byPkg[f.Package], f)
 	}
+	versions := versionCache{}
 	for _, p := range order {
 		fs := byPkg[p]
 		u := Upgrade{Package: p, Findings: len(fs)}
 		qs, reason := queries(p, distro)
 		if reason == "" {
-			u.To = smallestUpgrade(qs, fs)
+			u.To = smallestUpgrade(qs, fs, versions)
 		}
 		r.Upgrades = append(r.Upgrades, u)
 	}
@@ -48,9 +49,9 @@ func (r *Result) ComputeUpgrades() {
 	})
 }
 
-func smallestUpgrade(qs []query, fs []*Finding) string {
+func smallestUpgrade(qs []query, fs []*Finding, versions versionCache) string {
 	q := qs[0]
-	installed, err := parseVersion(q.eco, q.version)
+	installed, err := parseVersion(q.eco, q.version, versions)
 	if err != nil {
 		return ""
 	}
@@ -85,7 +86,7 @@ func smallestUpgrade(qs []query, fs []*Finding) string {
 	}
 	sortVersions(vulndb.BaseEcosystem(q.eco), cands)
 	for _, c := range cands {
-		v, err := parseVersion(q.eco, c)
+		v, err := parseVersion(q.eco, c, versions)
 		if err != nil {
 			continue
 		}

@@ -228,15 +228,11 @@ func (h *jsonHandler) Flush() error {
 	if err != nil {
 		return err
 	}
-	doc := toJSON(res, h.opts)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	b, err := encodeIndented(toJSON(res, h.opts))
+	if err != nil {
 		return fmt.Errorf("report: json: %w", err)
 	}
-	_, err = h.w.Write(buf.Bytes())
+	_, err = h.w.Write(b)
 	return err
 }
 

@@ -1,11 +1,9 @@
 package report
 
 import (
-	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -122,14 +120,11 @@ func (h *sarifHandler) Flush() error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(toSARIF(res, h.opts)); err != nil {
+	b, err := encodeIndented(toSARIF(res, h.opts))
+	if err != nil {
 		return fmt.Errorf("report: sarif: %w", err)
 	}
-	_, err = h.w.Write(buf.Bytes())
+	_, err = h.w.Write(b)
 	return err
 }
 

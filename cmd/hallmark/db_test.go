@@ -17,14 +17,12 @@ func TestDBUpdateCLI(t *testing.T) {
 		"/osv/PyPI/all.zip": fix + "/advisories/osv-PyPI.zip",
 		"/kev.json":         fix + "/advisories/kev.json",
 	}
-	requests := map[string]int{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := files[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
 			return
 		}
-		requests[r.URL.Path]++
 		f, err := os.Open(p)
 		if err != nil {
 			t.Error(err)
