@@ -62,6 +62,18 @@ func parseNPM(path string, r io.Reader) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Fast path: one decoding pass straight into the typed maps. Only when that fails is the
+	// file decoded again in two steps, for the precise error message of each part.
+	var direct struct {
+		Packages     map[string]*npmPackage `json:"packages"`
+		Dependencies map[string]*npmV1Dep   `json:"dependencies"`
+	}
+	if json.Unmarshal(data, &direct) == nil {
+		if direct.Packages != nil {
+			return npmPackages(path, direct.Packages)
+		}
+		return npmV1(path, direct.Dependencies, len(data)+1<<20)
+	}
 	var lock npmLock
 	if err := decodeJSON(path, data, &lock); err != nil {
 		return nil, err
