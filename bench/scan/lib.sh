@@ -108,14 +108,22 @@ run_hallmark_scan() {
 
 # synth_export generates the full-size synthetic OSV export (with the npm-2000 fixture's
 # package names forced in, so that its lookups hit) into $WORK/synth/export, once.
+#
+# BENCH_HIT_EVERY=N forces advisories for every Nth name of the lockfile only (default 1: every
+# name, the stress case where all 2,000 packages have advisories). N=10 is closer to real
+# lockfiles, where a minority of packages have any published advisory; each N gets its own
+# export and databases ($SYNTH_DIR).
+SYNTH_DIR=$WORK/synth
+if [[ ${BENCH_HIT_EVERY:-1} != 1 ]]; then SYNTH_DIR=$WORK/synth-every${BENCH_HIT_EVERY}; fi
 synth_export() {
-	SYNTH=$WORK/synth/export
-	[[ -e $WORK/synth/export.done ]] && return
+	SYNTH=$SYNTH_DIR/export
+	[[ -e $SYNTH_DIR/export.done ]] && return
 	log "generating the synthetic full-size OSV export into $SYNTH (once)"
 	rm -rf "$SYNTH"
 	mkdir -p "$SYNTH"
-	(cd "$ROOT" && go run ./bench/vulndb/gen -out "$SYNTH" -names-npm "$FIXTURES/npm-2000/names.txt")
-	touch "$WORK/synth/export.done"
+	awk -v n="${BENCH_HIT_EVERY:-1}" '(NR - 1) % n == 0' "$FIXTURES/npm-2000/names.txt" >"$SYNTH_DIR/names.txt"
+	(cd "$ROOT" && go run ./bench/vulndb/gen -out "$SYNTH" -names-npm "$SYNTH_DIR/names.txt")
+	touch "$SYNTH_DIR/export.done"
 }
 
 # export_records EXPORT prints the number of OSV records (zip entries ending in .json) in an

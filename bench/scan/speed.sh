@@ -10,6 +10,7 @@
 #   HALLMARK_BENCH_CACHE  tools, data, inputs and results (default ~/.cache/hallmark-bench);
 #                         the synthetic export and the two databases take about 1 GB
 #   BENCH_RUNS            measured runs per tool and input, after one warm-up run (default 5)
+#   BENCH_HIT_EVERY       advisories for every Nth lockfile name only (default 1 = all; see lib.sh)
 #
 # Needs: go, unzip, node+npm, GNU time (installed with apt-get if missing), and for the first
 # run the Go module proxy (osv-scanner) and the npm registry (the SBOM input).
@@ -23,8 +24,8 @@ IN=$WORK/inputs
 SBOM=$IN/sbom-5000.cdx.json
 SBOM_COMPONENTS=5000
 RES=$WORK/speed/latest # a symlink to the newest speed/<time> of the measure step
-HDB=$WORK/synth/hallmark-db
-OSVDB=$WORK/synth/osv
+HDB=$SYNTH_DIR/hallmark-db
+OSVDB=$SYNTH_DIR/osv
 # npm resolves as if on this date, so the SBOM input lists the same versions on any later day.
 NPM_BEFORE=2025-06-01T00:00:00Z
 export npm_config_userconfig=$WORK/npmrc
@@ -61,7 +62,7 @@ step_data() {
 		printf 'import_seconds\t%s\n' "$IMPORT_SECONDS"
 		printf 'import_rss_kb\t%s\n' "$IMPORT_RSS_KB"
 		printf 'index_bytes\t%s\n' "$(du -sb "$HDB" | cut -f1)"
-	} >"$WORK/synth/import.tsv"
+	} >"$SYNTH_DIR/import.tsv"
 	log "import: $records records in $IMPORT_SECONDS s = $(awk -v n="$records" -v s="$IMPORT_SECONDS" 'BEGIN { printf "%.0f", n / s }') records/s, peak RSS $((IMPORT_RSS_KB / 1024)) MB"
 }
 
@@ -134,7 +135,7 @@ step_measure() {
 	ln -sfn "$dir" "$RES"
 	printf 'tool\tinput\trun\twall_s\tcpu_s\tmax_rss_kb\texit\n' >"$RES/timings.tsv"
 	uptime >"$RES/load.txt"
-	cp "$WORK/synth/import.tsv" "$RES/" 2>/dev/null || true
+	cp "$SYNTH_DIR/import.tsv" "$RES/" 2>/dev/null || true
 	echo "osv-scanner $("$BIN/osv-scanner" --version | sed -n 's/^osv-scanner version: //p') · hallmark $(cat "$BIN/hallmark.version")" >"$RES/versions.txt"
 	local run tools=(hallmark osv-scanner)
 	# Run 0 warms the page cache (and osv-scanner's zip, hallmark's index) and is not counted.
