@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -61,5 +62,29 @@ func TestSBOMToFileAndReproducible(t *testing.T) {
 	}
 	if !strings.Contains(outs[0], `"spdxVersion": "SPDX-2.3"`) {
 		t.Errorf("not SPDX 2.3 JSON: %.200s", outs[0])
+	}
+}
+
+// TestOutputToSpecialFile: --output /dev/null or a FIFO is written to, never replaced by a
+// regular file (the temp-and-rename dance would replace the device).
+func TestOutputToSpecialFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "out.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("cannot make a FIFO here: %v", err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- string(b)
+	}()
+	if err := writeOutput(fifo, io.Discard, func(w io.Writer) error { _, err := io.WriteString(w, "through the pipe"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != "through the pipe" {
+		t.Errorf("reader got %q", s)
+	}
+	fi, err := os.Lstat(fifo)
+	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: mode %v, err %v", fi.Mode(), err)
 	}
 }
