@@ -7,6 +7,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/inventory"
 	"github.com/hallmark-dev/hallmark/sbom"
+	"github.com/hallmark-dev/hallmark/sign"
 	"github.com/hallmark-dev/hallmark/source"
 )
 
@@ -55,6 +56,13 @@ func exitCode(err error) int {
 		errors.Is(err, inventory.ErrUnrecognised), errors.Is(err, inventory.ErrMalformed),
 		errors.Is(err, sbom.ErrUnknownFormat), isPathError(err):
 		return ExitUsage
+	}
+	switch {
+	case errors.Is(err, sign.ErrMalformedBundle), errors.Is(err, sign.ErrTrustedRoot), errors.Is(err, sign.ErrInvalidPolicy),
+		errors.Is(err, sign.ErrWrongPassword), errors.Is(err, sign.ErrMalformedKey), errors.Is(err, sign.ErrUnsupportedKey):
+		return ExitUsage
+	case errors.Is(err, sign.ErrVerification):
+		return ExitNo
 	}
 	if isFlagError(err) {
 		return ExitUsage

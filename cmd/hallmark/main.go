@@ -65,13 +65,20 @@ func newRootCmd(e *env) *cobra.Command {
 
 It inventories source trees, container images, binaries and OS packages, writes SBOMs
 (CycloneDX 1.6, SPDX 2.3) that are complete, strictly valid and deterministic, and finds
-known vulnerabilities in them offline, prioritised by CISA KEV, EPSS and CVSS.`,
+known vulnerabilities in them offline, prioritised by CISA KEV, EPSS and CVSS. It signs
+files into Sigstore bundles with cosign-compatible keys and verifies bundles — key-based or
+keyless against a trusted root — offline.`,
 		Example: `  # SBOM of the current directory, CycloneDX JSON on stdout
   hallmark sbom .
 
   # Fetch advisories once, then scan (offline, milliseconds) and fail CI on high or worse
   hallmark db update
   hallmark scan . --fail-on high
+
+  # Sign a release file and verify it (cosign verifies the same bundle)
+  hallmark key generate --output-prefix release
+  hallmark sign app.tar.gz --key release.key --bundle app.tar.gz.sigstore.json
+  hallmark verify app.tar.gz --key release.pub --bundle app.tar.gz.sigstore.json
 
   # SPDX SBOM of an image in a registry, written to a file
   hallmark sbom registry:ghcr.io/org/app:1.4 --format spdx-json --output app.spdx.json
@@ -92,7 +99,7 @@ known vulnerabilities in them offline, prioritised by CISA KEV, EPSS and CVSS.`,
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debugging detail to stderr")
 	root.PersistentFlags().BoolVarP(&e.quiet, "quiet", "q", false, "do not show progress")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newSBOMCmd(e), newScanCmd(e), newDBCmd(e), newVersionCmd(e))
+	root.AddCommand(newSBOMCmd(e), newScanCmd(e), newDBCmd(e), newKeyCmd(e), newSignCmd(e), newVerifyCmd(e), newVersionCmd(e))
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }

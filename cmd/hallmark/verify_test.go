@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runVerifyCLI runs `hallmark verify args…` as run does, with the verify command attached
+// here so the test does not depend on main.go's wiring.
+func runVerifyCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+	root := newRootCmd(e)
+	if c, _, err := root.Find([]string{"verify"}); err != nil || c == root {
+		root.AddCommand(newVerifyCmd(e))
+	}
+	root.SetArgs(append([]string{"verify"}, args...))
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	err := root.ExecuteContext(context.Background())
+	if err == nil {
+		return ExitOK, stdout.String(), stderr.String()
+	}
+	return exitCode(err), stdout.String(), err.Error()
+}
+
+func TestVerifyCommand(t *testing.T) {
+	bv := filepath.Join("..", "..", "sign", "testdata", "conformance", "conformance-assets", "bundle-verify")
+	pgRoot := filepath.Join("..", "..", "sign", "testdata", "conformance", "public-good-tuf", "trusted_root.json")
+	artifact := filepath.Join(bv, "a.txt")
+	bundle := func(c string) string { return filepath.Join(bv, c, "bundle.sigstore.json") }
+	const (
+		id     = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+		issuer = "https://token.actions.githubusercontent.com"
+	)
+	keyless := []string{"--trusted-root", pgRoot, "--certificate-identity", id, "--certificate-oidc-issuer", issuer}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"keyless-ok", append([]string{artifact, "--bundle", bundle("happy-path-v0.3")}, keyless...), 0, "signed by:     " + id},
+		{"keyless-regexp", []string{artifact, "--bundle", bundle("happy-path-v0.3"), "--trusted-root", pgRoot, "--certificate-identity-regexp", "^https://github.com/sigstore-conformance/", "--certificate-oidc-issuer-regexp", "githubusercontent"}, 0, "tlog entry:"},
+		{"key-ok", []string{artifact, "--bundle", bundle("managed-key-happy-path"), "--key", filepath.Join(bv, "managed-key-happy-path", "key.pub")}, 0, "not checked (no --trusted-root)"},
+		{"key-and-root", []string{artifact, "--bundle", bundle("managed-key-happy-path"), "--key", filepath.Join(bv, "managed-key-happy-path", "key.pub"), "--trusted-root", pgRoot}, 0, "integrated"},
+		{"wrong-identity", []string{artifact, "--bundle", bundle("happy-path-v0.3"), "--trusted-root", pgRoot, "--certificate-identity", "someone@example.com", "--certificate-oidc-issuer", issuer}, 1, "certificate identity"},
+		{"wrong-artifact", append([]string{filepath.Join(bv, "happy-path-v0.3", "README"), "--bundle", bundle("happy-path-v0.3")}, keyless...), 1, "artifact digest mismatch"},
+		{"bad-tlog", append([]string{artifact, "--bundle", bundle("checkpoint-wrong-roothash_fail")}, keyless...), 1, "transparency log"},
+		{"malformed-bundle", append([]string{artifact, "--bundle", bundle("bundle-malformed-json_fail")}, keyless...), 2, "malformed bundle"},
+		{"missing-bundle-file", append([]string{artifact, "--bundle", "nope.json"}, keyless...), 2, "nope.json"},
+		{"no-bundle-flag", append([]string{artifact}, keyless...), 2, "--bundle is required"},
+		{"no-policy", []string{artifact, "--bundle", bundle("happy-path-v0.3")}, 2, "--key"},
+		{"key-and-identity", []string{artifact, "--bundle", bundle("happy-path-v0.3"), "--key", "k.pub", "--certificate-identity", id}, 2, "exclusive"},
+		{"no-issuer", []string{artifact, "--bundle", bundle("happy-path-v0.3"), "--trusted-root", pgRoot, "--certificate-identity", id}, 2, "issuer"},
+		{"bad-format", append([]string{artifact, "--bundle", bundle("happy-path-v0.3"), "--format", "xml"}, keyless...), 2, "--format"},
+		{"missing-artifact", append([]string{"missing.bin", "--bundle", bundle("happy-path-v0.3")}, keyless...), 2, "missing.bin"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runVerifyCLI(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nerror: %s", code, tc.code, out, errOut)
+			}
+			if !strings.Contains(out+errOut, tc.contains) {
+				t.Errorf("output does not contain %q\nstdout:\n%s\nerror: %s", tc.contains, out, errOut)
+			}
+		})
+	}
+}
+
+func TestVerifyCommandJSON(t *testing.T) {
+	bv := filepath.Join("..", "..", "sign", "testdata", "conformance", "conformance-assets", "bundle-verify")
+	code, out, errOut := runVerifyCLI(t, filepath.Join(bv, "a.txt"), "--bundle", filepath.Join(bv, "rekor2-happy-path", "bundle.sigstore.json"),
+		"--trusted-root", filepath.Join(bv, "rekor2-happy-path", "trusted_root.json"),
+		"--certificate-identity-regexp", ".", "--certificate-oidc-issuer-regexp", ".", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		SchemaVersion   int    `json:"schemaVersion"`
+		Verified        bool   `json:"verified"`
+		Artifact        string `json:"artifact"`
+		TransparencyLog []struct {
+			LogIndex int64 `json:"logIndex"`
+		} `json:"transparencyLog"`
+		Timestamps []struct {
+			Source string `json:"source"`
+		} `json:"timestamps"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got.SchemaVersion != 1 || !got.Verified || !strings.HasPrefix(got.Artifact, "sha256:") || len(got.TransparencyLog) != 1 || len(got.Timestamps) == 0 {
+		t.Errorf("output:\n%s", out)
+	}
+	t.Log(out)
+}
