@@ -123,29 +123,44 @@ in another format, keeping purls, versions, licences and dependency edges.`,
 // load opens TARGET and returns its inventory: built from the artifact, or decoded when the
 // target is itself an SBOM.
 func load(ctx context.Context, e *env, target string, opts source.Options) (*inventory.Inventory, error) {
+	art, inv, err := loadArtifact(ctx, e, target, opts)
+	if art != nil {
+		art.Close()
+	}
+	return inv, err
+}
+
+// loadArtifact is load, keeping the opened artifact (nil for an SBOM target) so that later
+// steps can read its files again; the caller closes it.
+func loadArtifact(ctx context.Context, e *env, target string, opts source.Options) (*source.Artifact, *inventory.Inventory, error) {
 	art, err := source.Open(ctx, target, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer art.Close()
 	if art.Kind == source.KindSBOM {
+		defer art.Close()
 		f, err := os.Open(art.Path)
 		if err != nil {
-			return nil, codedError{code: ExitUsage, err: err}
+			return nil, nil, codedError{code: ExitUsage, err: err}
 		}
 		defer f.Close()
 		inv, err := sbom.Decode(art.Path, f)
 		if err != nil {
 			// Any SBOM that does not decode is bad input.
-			return nil, codedError{code: ExitUsage, err: err}
+			return nil, nil, codedError{code: ExitUsage, err: err}
 		}
-		return inv, nil
+		return nil, inv, nil
 	}
 	cfg := inventory.Config{}
-	if !e.quiet && isTerminal(e.stderr) {
-		cfg.Progress = func(msg string) { fmt.Fprintf(e.stderr, "hallmark: %s\n", msg) }
+	if p := e.progress(); p != nil {
+		cfg.Progress = func(msg string) { p("%s", msg) }
 	}
-	return inventory.Build(ctx, art, cfg)
+	inv, err := inventory.Build(ctx, art, cfg)
+	if err != nil {
+		art.Close()
+		return nil, nil, err
+	}
+	return art, inv, nil
 }
 
 // partialResult reports unreadable files and turns a partial inventory into exit code 2 unless

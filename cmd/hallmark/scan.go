@@ -216,29 +216,6 @@ func runScan(ctx context.Context, e *env, f *scanFlags, target string) error {
 	return nil
 }
 
-// loadArtifact is load, keeping the opened artifact so reachability can read its files.
-func loadArtifact(ctx context.Context, e *env, target string, opts source.Options) (*source.Artifact, *inventory.Inventory, error) {
-	art, err := source.Open(ctx, target, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	if art.Kind == source.KindSBOM {
-		art.Close()
-		inv, err := load(ctx, e, target, opts)
-		return nil, inv, err
-	}
-	cfg := inventory.Config{}
-	if p := e.progress(); p != nil {
-		cfg.Progress = func(msg string) { p("%s", msg) }
-	}
-	inv, err := inventory.Build(ctx, art, cfg)
-	if err != nil {
-		art.Close()
-		return nil, nil, err
-	}
-	return art, inv, nil
-}
-
 // artifactFS is the filesystem package locations are relative to. For an image, the layers
 // are read a second time, keeping only the files of Go findings that reachability can use
 // (binaries, go.mod), and only when there are such findings.
