@@ -129,7 +129,9 @@ func (p *Provenance) source() (ResourceDescriptor, bool) {
 // → "https://github.com/o/r".
 func repoOf(uri string) string {
 	uri = strings.TrimPrefix(uri, "git+")
-	if i := strings.LastIndex(uri, "@"); i > strings.Index(uri, "://")+2 && strings.Contains(uri[i:], "/") {
+	// Only a ref suffix is cut: an "@" before the path is user info ("ssh://git@host/…"), and
+	// cutting there would reduce every repository on the host to the same string.
+	if i := strings.LastIndex(uri, "@"); i > strings.Index(uri, "://")+2 && strings.HasPrefix(uri[i+1:], "refs/") {
 		uri = uri[:i]
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(uri, "/"), ".git")

@@ -45,6 +45,9 @@ func TestVerifyProvenance(t *testing.T) {
 		{"other_ref", func(p *Provenance) {
 			p.BuildDefinition.ResolvedDependencies[0].URI = "git+https://github.com/acme/app@refs/heads/dev"
 		}, false, "ref"},
+		{"other_repo_ssh_same_host", func(p *Provenance) {
+			p.BuildDefinition.ResolvedDependencies[0].URI = "git+ssh://git@github.com/evil/app.git"
+		}, false, "repository"},
 		{"dirty", func(p *Provenance) { p.BuildDefinition.ResolvedDependencies[0].Annotations["dirty"] = true }, false, "dirty"},
 		{"dirty_unknown", func(p *Provenance) { p.BuildDefinition.ResolvedDependencies[0].Annotations = nil }, false, "clean"},
 		{"no_source", func(p *Provenance) { p.BuildDefinition.ResolvedDependencies = nil }, false, "no git source"},
@@ -60,6 +63,11 @@ func TestVerifyProvenance(t *testing.T) {
 				t.Errorf("err = %v, want ErrProvenance mentioning %q", err, tt.msg)
 			}
 		})
+	}
+	ssh := base()
+	ssh.BuildDefinition.ResolvedDependencies[0].URI = "git+ssh://git@github.com/acme/app.git@refs/tags/v1.2.0"
+	if err := VerifyProvenance(ssh, ProvenanceExpectations{SourceRepo: "ssh://git@github.com/acme/app", Ref: "refs/tags/v1.2.0"}); err != nil {
+		t.Errorf("ssh source with user info: %v", err)
 	}
 	p := base()
 	p.BuildDefinition.ResolvedDependencies[0].Annotations["dirty"] = true

@@ -72,16 +72,7 @@ func (v *version) cmpTo(typ, ev string) (c int, ok bool) {
 		}
 		self, eco = v.sem, "Go" // SemVer 2.0, as semantic parses Go versions
 	}
-	if v.cache == nil {
-		c, err := self.CompareStr(ev)
-		return c, err == nil
-	}
-	key := eco + "\x00" + ev
-	pv, ok := v.cache[key]
-	if !ok {
-		pv, _ = safeParse(eco, ev)
-		v.cache[key] = pv
-	}
+	pv := v.parsed(eco, ev)
 	if pv == nil {
 		return 0, false
 	}
@@ -200,12 +191,31 @@ func (v *version) inRange(r vulndb.Range) (in bool, fix string) {
 	return true, fix
 }
 
-// compareEvents orders two event versions of a range.
+// compareEvents orders two event versions of a range, through the run's parse cache.
 func compareEvents(v *version, typ, a, b string) (int, bool) {
 	eco := v.eco
 	if typ == "SEMVER" {
 		eco = "Go" // SemVer 2.0, as semantic parses Go versions
 	}
-	c, err := Compare(eco, a, b)
+	pa, pb := v.parsed(eco, a), v.parsed(eco, b)
+	if pa == nil || pb == nil {
+		return 0, false
+	}
+	c, err := pa.Compare(pb)
 	return c, err == nil
+}
+
+// parsed returns s parsed under eco, from the cache when there is one; nil if it does not parse.
+func (v *version) parsed(eco, s string) semantic.Version {
+	if v.cache == nil {
+		pv, _ := safeParse(eco, s)
+		return pv
+	}
+	key := eco + "\x00" + s
+	pv, ok := v.cache[key]
+	if !ok {
+		pv, _ = safeParse(eco, s)
+		v.cache[key] = pv
+	}
+	return pv
 }

@@ -68,7 +68,7 @@ func FuzzCompare(f *testing.F) {
 }
 
 // FuzzAffects checks that evaluating OSV ranges never panics on hostile versions and events,
-// and that a version listed in "versions" is always affected.
+// and that the per-run parse cache never changes a verdict.
 func FuzzAffects(f *testing.F) {
 	f.Add(uint8(4), "1.2.0", "0", "1.3.0", "", "1.2.0")
 	f.Add(uint8(1), "v0.17.0", "0", "0.23.0", "", "")
@@ -94,10 +94,6 @@ func FuzzAffects(f *testing.F) {
 			if a1 != a2 || len(f1) != len(f2) {
 				t.Errorf("%s %q %v: cached evaluation differs: %v %v vs %v %v", e, installed, events, a1, f1, a2, f2)
 			}
-		}
-		af := &vulndb.Affected{Ecosystem: e, Versions: []string{installed}}
-		if ok, _ := v.affects(af); !ok {
-			t.Errorf("%s %q listed in versions but not affected", e, installed)
 		}
 	})
 }

@@ -42,6 +42,7 @@ func Match(inv *inventory.Inventory, src Source) (*Result, error) {
 			continue
 		}
 		var hits []hit
+		invalid := false
 		for _, q := range qs {
 			key := q.eco + "\x00" + q.name
 			advs, ok := cache[key]
@@ -58,7 +59,7 @@ func Match(inv *inventory.Inventory, src Source) (*Result, error) {
 			}
 			v, err := parseVersion(q.eco, q.version, versions)
 			if err != nil {
-				res.Unmatched[UnmatchedInvalidVersion]++
+				invalid = true
 				continue
 			}
 			norm := vulndb.NormalizeName(q.eco, q.name)
@@ -73,6 +74,9 @@ func Match(inv *inventory.Inventory, src Source) (*Result, error) {
 					}
 				}
 			}
+		}
+		if invalid && len(hits) == 0 {
+			res.Unmatched[UnmatchedInvalidVersion]++ // once per package, however many queries
 		}
 		res.Findings = append(res.Findings, merge(p, hits, src)...)
 	}
@@ -142,16 +146,12 @@ func upstream(p string) (name, version string) {
 	return name, version
 }
 
-func mavenGroup(purl string) string {
-	rest, ok := strings.CutPrefix(purl, "pkg:maven/")
-	if !ok {
+func mavenGroup(p string) string {
+	u, err := purl.Parse(p)
+	if err != nil || u.Type != "maven" {
 		return ""
 	}
-	g, _, ok := strings.Cut(rest, "/")
-	if !ok {
-		return ""
-	}
-	return strings.ReplaceAll(g, "%2E", ".")
+	return u.Namespace
 }
 
 // hit is one affected entry that includes the installed version.

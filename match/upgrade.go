@@ -71,6 +71,9 @@ func smallestUpgrade(qs []query, fs []*Finding, versions versionCache) string {
 					continue
 				}
 				for _, r := range af.Ranges {
+					if r.Type != "SEMVER" && r.Type != "ECOSYSTEM" {
+						continue // GIT fixes are commits, not versions one can upgrade to
+					}
 					for _, e := range r.Events {
 						if e.Fixed == "" || seen[e.Fixed] {
 							continue

@@ -186,6 +186,8 @@ var scrubbers = []struct {
 	{regexp.MustCompile(`go1\.[0-9.]+[^\s",<]*`), "go1.X"},
 	{regexp.MustCompile(`/tmp/[^\s":]+`), "/tmp/X"},
 	{regexp.MustCompile(`took: +[0-9.]+[µnm]?s`), "took: X"},
+	// protobuf's error texts deliberately vary between a space and a no-break space.
+	{regexp.MustCompile("\u00a0"), " "},
 }
 
 func scrub(s string) string {

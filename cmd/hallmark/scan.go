@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/internal/version"
-	"github.com/hallmark-dev/hallmark/inventory"
 	"github.com/hallmark-dev/hallmark/match"
 	"github.com/hallmark-dev/hallmark/match/reach"
 	"github.com/hallmark-dev/hallmark/report"
@@ -171,9 +170,9 @@ func runScan(ctx context.Context, e *env, f *scanFlags, target string) error {
 	if cfg != nil {
 		res.Warnings = append(res.Warnings, vex.ApplyIgnores(res, cfg, ts)...)
 	}
-	res.Prioritize()
 	filter(res, f)
-	unmatchedWarnings(res, inv)
+	res.Prioritize()
+	unmatchedWarnings(res)
 
 	err = writeOutput(f.output, e.stdout, func(w io.Writer) error {
 		return report.Write(w, res, report.Options{
@@ -197,7 +196,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags, target string) error {
 		}
 	}
 	if len(inv.Packages) > 0 && res.Unmatched != nil && sum(res.Unmatched) == len(inv.Packages) {
-		return codedError{code: ExitUsage, err: fmt.Errorf("none of the %d packages could be matched (%s): the input names no ecosystem or purl", len(inv.Packages), reasons(res.Unmatched))}
+		return codedError{code: ExitUsage, err: fmt.Errorf("none of the %d packages could be matched against advisories (%s)", len(inv.Packages), reasons(res.Unmatched))}
 	}
 	if err := partialResult(e, inv, f.allowPartial); err != nil {
 		return err
@@ -251,7 +250,7 @@ func artifactFS(ctx context.Context, art *source.Artifact, res *match.Result) (f
 }
 
 // filter applies --kev, --only-fixable and --reachable: findings outside them are dropped
-// from the output and from --fail-on.
+// from the output and from --fail-on (Prioritize then recomputes the upgrades).
 func filter(res *match.Result, f *scanFlags) {
 	if !f.kev && !f.onlyFixable && !f.reachable {
 		return
@@ -261,10 +260,9 @@ func filter(res *match.Result, f *scanFlags) {
 			f.onlyFixable && len(fd.Fixed) == 0 ||
 			f.reachable && (fd.Reachability == match.ReachNotImported || fd.Reachability == match.ReachImported)
 	})
-	res.ComputeUpgrades()
 }
 
-func unmatchedWarnings(res *match.Result, inv *inventory.Inventory) {
+func unmatchedWarnings(res *match.Result) {
 	for _, r := range sortedKeys(res.Unmatched) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d package(s) not matched: %s", res.Unmatched[r], r))
 	}
