@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/sign"
+)
+
+func newAttestCmd(e *env) *cobra.Command {
+	var keyPath, bundlePath, typeName, predicatePath string
+	cmd := &cobra.Command{
+		Use:   "attest SUBJECT --type TYPE --predicate FILE --key KEY",
+		Short: "Sign an in-toto attestation about a file and write a Sigstore bundle",
+		Long: `Make an in-toto Statement v1 whose subject is SUBJECT (its base name and SHA-256) and whose
+predicate is the JSON object in --predicate (an SBOM, a scan result, a VEX document,
+provenance), sign it as a DSSE envelope with a private key and write a Sigstore bundle (v0.3).
+
+--type is the predicate type: a short name as cosign knows it (` + strings.Join(attest.PredicateTypeNames(), ", ") + `)
+or an absolute URI. --key and its password work as in "hallmark sign". The bundle is written
+atomically to --bundle (default SUBJECT.att.sigstore.json; - for standard output).
+
+The bundle carries no transparency-log entry yet: it verifies offline with the public key,
+with "hallmark verify-attestation" or "cosign verify-blob-attestation --key P.pub --bundle B
+--type TYPE --insecure-ignore-tlog=true SUBJECT".`,
+		Example: `  hallmark sbom app.tar.gz --format cyclonedx-json --output sbom.cdx.json
+  hallmark attest app.tar.gz --type cyclonedx --predicate sbom.cdx.json --key release.key
+  hallmark attest app.tar.gz --type https://example.com/review/v1 --predicate review.json --key ci.key --bundle -`,
+		Args: exactArgs(1, "SUBJECT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			switch {
+			case keyPath == "":
+				return usageError{errors.New("--key is required: the private key to sign with (hallmark key generate makes one)")}
+			case typeName == "":
+				return usageError{errors.New("--type is required: a predicate type name (" + strings.Join(attest.PredicateTypeNames(), ", ") + ") or URI")}
+			case predicatePath == "":
+				return usageError{errors.New("--predicate is required: the JSON file to attest")}
+			}
+			predicateType, err := attest.PredicateType(typeName)
+			if err != nil {
+				return usageError{fmt.Errorf("--type: %w", err)}
+			}
+			if bundlePath == "" {
+				bundlePath = name + ".att.sigstore.json"
+			}
+			// Read the inputs before the key: a typo should not cost a password prompt.
+			subject, err := fileSubject(name)
+			if err != nil {
+				return err
+			}
+			predicate, err := readVerifyInput(predicatePath, "--predicate")
+			if err != nil {
+				return err
+			}
+			statement, err := attest.New([]attest.Subject{subject}, predicateType, predicate)
+			if err != nil {
+				return codedError{code: ExitUsage, err: fmt.Errorf("--predicate %s: %w", predicatePath, err)}
+			}
+			signer, err := loadSigner(e, keyPath)
+			if err != nil {
+				return err
+			}
+			b, err := sign.SignStatement(cmd.Context(), signer, statement)
+			if err != nil {
+				if errors.Is(err, sign.ErrSignerFault) {
+					return codedError{code: ExitInternal, err: err}
+				}
+				return fmt.Errorf("attesting %s: %w", name, err)
+			}
+			out, err := sign.MarshalBundle(b)
+			if err != nil {
+				return err
+			}
+			if err := writeOutput(bundlePath, e.stdout, func(w io.Writer) error {
+				_, err := w.Write(out)
+				return err
+			}); err != nil {
+				return err
+			}
+			if !e.quiet {
+				where := bundlePath
+				if where == "-" {
+					where = "standard output"
+				}
+				fmt.Fprintf(e.stderr, "hallmark: attested %s (sha256:%s) as %s with %s key %s; bundle written to %s\n",
+					name, subject.Digest["sha256"], predicateType, signer.Algorithm(),
+					b.GetVerificationMaterial().GetPublicKey().GetHint(), where)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&typeName, "type", "", "predicate type: a short name or an absolute URI (required)")
+	fl.StringVar(&predicatePath, "predicate", "", "JSON file holding the predicate (required)")
+	fl.StringVar(&keyPath, "key", "", "private key file (required)")
+	fl.StringVar(&bundlePath, "bundle", "", "write the bundle to FILE, - for standard output (default SUBJECT.att.sigstore.json)")
+	return cmd
+}
+
+// fileSubject reads the file a statement is about: its base name and SHA-256.
+func fileSubject(path string) (attest.Subject, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return attest.Subject{}, codedError{code: ExitUsage, err: err}
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return attest.Subject{}, codedError{code: ExitUsage, err: fmt.Errorf("%s is a directory; attest a file", path)}
+	}
+	s, err := attest.FileSubject(filepath.Base(path), f)
+	if err != nil {
+		return attest.Subject{}, codedError{code: ExitUsage, err: err}
+	}
+	return s, nil
+}
+
+type verifyAttestationFlags struct {
+	bundle, key, typeName, format string
+}
+
+func newVerifyAttestationCmd(e *env) *cobra.Command {
+	var f verifyAttestationFlags
+	cmd := &cobra.Command{
+		Use:   "verify-attestation SUBJECT --bundle BUNDLE --key PUB --type TYPE",
+		Short: "Verify a signed in-toto attestation about a file, offline, and print its predicate",
+		Long: `Verify that BUNDLE (a Sigstore bundle holding a DSSE envelope, as "hallmark attest" and
+"cosign attest-blob --bundle" write it) carries an in-toto statement signed with the key PUB,
+about SUBJECT (one of its subjects has SUBJECT's SHA-256), of predicate type TYPE (a short name
+or an absolute URI, as for "hallmark attest"). Only then is the predicate printed: with
+--format text (the default) the predicate JSON alone on standard output and a summary on
+standard error, so it pipes into jq or a policy; with --format json one object holding the
+verification result, the statement's subjects and the predicate.
+
+Nothing is fetched: only the signature is checked (like cosign's --insecure-ignore-tlog).
+
+Exit status: 0 verified; 1 not verified (signature, subject mismatch, predicate type
+mismatch); 2 malformed input (unreadable or malformed bundle or key, a blob bundle rather
+than an attestation, an invalid statement, bad flags).`,
+		Example: `  hallmark verify-attestation app.tar.gz --bundle app.tar.gz.att.sigstore.json --key release.pub --type cyclonedx > sbom.cdx.json
+  hallmark verify-attestation app.tar.gz --bundle app.att.json --key release.pub --type slsaprovenance --format json`,
+		Args: exactArgs(1, "SUBJECT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerifyAttestation(cmd, e, &f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.bundle, "bundle", "", "Sigstore bundle holding the attestation (required)")
+	fl.StringVar(&f.key, "key", "", "PEM public key the attestation must be signed with (required)")
+	fl.StringVar(&f.typeName, "type", "", "expected predicate type: a short name or an absolute URI (required)")
+	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(verifyFormats, ", "))
+	return cmd
+}
+
+func runVerifyAttestation(cmd *cobra.Command, e *env, f *verifyAttestationFlags, file string) error {
+	if !validFormat(f.format, verifyFormats) {
+		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(verifyFormats, ", "))}
+	}
+	switch {
+	case f.bundle == "":
+		return usageError{errors.New("--bundle is required")}
+	case f.key == "":
+		return usageError{errors.New("--key is required: the public key the attestation must be signed with")}
+	case f.typeName == "":
+		// Never "any type": a signed provenance must not pass where an SBOM was expected.
+		return usageError{errors.New("--type is required: the predicate type the attestation must have")}
+	}
+	predicateType, err := attest.PredicateType(f.typeName)
+	if err != nil {
+		return usageError{fmt.Errorf("--type: %w", err)}
+	}
+	keyPEM, err := readVerifyInput(f.key, "--key")
+	if err != nil {
+		return err
+	}
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(keyPEM)
+	if err != nil {
+		return codedError{code: ExitUsage, err: fmt.Errorf("--key %s: not a PEM public key: %w", f.key, err)}
+	}
+	policy, err := sign.NewKeyPolicy(pub, nil)
+	if err != nil {
+		return codedError{code: ExitUsage, err: err}
+	}
+	bundleJSON, err := readVerifyInput(f.bundle, "--bundle")
+	if err != nil {
+		return err
+	}
+	subject, err := fileSubject(file)
+	if err != nil {
+		return err
+	}
+	res, st, err := sign.VerifyAttestation(cmd.Context(), "sha256:"+subject.Digest["sha256"], bundleJSON, policy, predicateType)
+	if err != nil {
+		return verifyError(file, f.bundle, err)
+	}
+	if f.format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(verifyAttestationOutput{
+			verifyOutput: verifyOutput{SchemaVersion: 1, Verified: true, File: file, Bundle: f.bundle, Result: res},
+			Subjects:     st.Subject,
+			Predicate:    st.Predicate,
+		})
+	}
+	// The predicate as signed (compact or not), one trailing newline.
+	out := append(bytes.TrimSpace(st.Predicate), '\n')
+	if _, err := e.stdout.Write(out); err != nil {
+		return err
+	}
+	if !e.quiet {
+		fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s) signed by key %s\n",
+			st.PredicateType, file, res.Artifact, res.Signer.KeyID)
+	}
+	return nil
+}
+
+// verifyAttestationOutput is the JSON output of `hallmark verify-attestation`, schema version 1
+// (docs/commands/attest.md): verify's output plus the statement's subjects and predicate.
+type verifyAttestationOutput struct {
+	verifyOutput
+	Subjects  []attest.Subject `json:"subjects"`
+	Predicate json.RawMessage  `json:"predicate"`
+}
