@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ func newSBOMCmd(e *env) *cobra.Command {
 	var (
 		format, output, platform string
 		allowPartial             bool
+		att                      attestFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sbom TARGET",
@@ -44,16 +46,24 @@ TARGET is one of:
 
 Output is deterministic: with SOURCE_DATE_EPOCH set, the same input gives byte-identical
 output. Files that cannot be read are listed on stderr and in the SBOM; the command then
-exits 2 unless --allow-partial is given.`,
+exits 2 unless --allow-partial is given.
+
+With --attest --key KEY, the SBOM (cyclonedx-json or spdx-json) is also signed as an in-toto
+attestation about TARGET's digest, in a Sigstore bundle (verify it with
+"hallmark verify-attestation" or "cosign verify-blob-attestation").`,
 		Example: `  hallmark sbom .
   hallmark sbom package-lock.json --format spdx-json
   hallmark sbom image.tar --format cyclonedx-xml --output image.cdx.xml
   hallmark sbom registry:docker.io/library/alpine:3.20 --platform linux/arm64
-  SOURCE_DATE_EPOCH=0 hallmark sbom ./app --output app.cdx.json`,
+  SOURCE_DATE_EPOCH=0 hallmark sbom ./app --output app.cdx.json
+  hallmark sbom app.tar -o app.cdx.json --attest --key release.key`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !validFormat(format, sbomFormats) {
 				return usageError{fmt.Errorf("--format %q: want one of %s", format, strings.Join(sbomFormats, ", "))}
+			}
+			if err := att.check(output, format, sbomPredicateType(format)); err != nil {
+				return err
 			}
 			ts, err := timestamp(e)
 			if err != nil {
@@ -63,16 +73,30 @@ exits 2 unless --allow-partial is given.`,
 			if err != nil {
 				return err
 			}
-			if err := writeSBOM(output, e.stdout, format, inv, ts); err != nil {
+			if !att.on {
+				if err := writeSBOM(output, e.stdout, format, inv, ts); err != nil {
+					return err
+				}
+				return partialResult(e, inv, allowPartial)
+			}
+			if err := partialResult(e, inv, allowPartial); err != nil {
+				return err // never attest a partial inventory the user did not accept
+			}
+			var doc bytes.Buffer
+			if err := writeSBOM("", &doc, format, inv, ts); err != nil {
 				return err
 			}
-			return partialResult(e, inv, allowPartial)
+			if err := writeOutput(output, e.stdout, func(w io.Writer) error { _, err := w.Write(doc.Bytes()); return err }); err != nil {
+				return err
+			}
+			return att.sign(cmd.Context(), e, inv.Subject, sbomPredicateType(format), doc.Bytes())
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", string(sbom.CycloneDXJSON), "output format: "+strings.Join(sbomFormats, ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of stdout (written atomically)")
 	cmd.Flags().StringVar(&platform, "platform", "", "image platform to pick from a multi-platform index, os/arch[/variant] (default linux/<this machine's arch>)")
 	cmd.Flags().BoolVar(&allowPartial, "allow-partial", false, "exit 0 even when some files could not be read (they are still listed)")
+	att.register(cmd)
 	cmd.AddCommand(newSBOMConvertCmd(e))
 	return cmd
 }
@@ -118,6 +142,17 @@ in another format, keeping purls, versions, licences and dependency edges.`,
 	cmd.Flags().StringVarP(&format, "format", "f", string(sbom.CycloneDXJSON), "output format: "+strings.Join(sbomFormats, ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of stdout (written atomically)")
 	return cmd
+}
+
+// sbomPredicateType is the attestation predicate type of an SBOM format, "" if it has none.
+func sbomPredicateType(format string) string {
+	switch format {
+	case string(sbom.CycloneDXJSON):
+		return "https://cyclonedx.org/bom"
+	case string(sbom.SPDXJSON):
+		return "https://spdx.dev/Document"
+	}
+	return ""
 }
 
 // load opens TARGET and returns its inventory: built from the artifact, or decoded when the

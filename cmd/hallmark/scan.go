@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,7 @@ type scanFlags struct {
 	showSuppressed           bool
 	noReach                  bool
 	author                   string
+	att                      attestFlags
 }
 
 func newScanCmd(e *env) *cobra.Command {
@@ -83,13 +85,18 @@ Exit codes: 0 no finding at or above --fail-on (or no --fail-on); 1 a finding at
 	cmd.Flags().DurationVar(&f.maxAge, "max-db-age", defaultMaxDBAge, "warn when the advisory database is older than this")
 	cmd.Flags().BoolVar(&f.allowPartial, "allow-partial", false, "exit 0 even when some files could not be read (they are still listed)")
 	cmd.Flags().BoolVar(&f.showSuppressed, "show-suppressed", false, "list suppressed findings in the table output")
+	f.att.register(cmd)
 	cmd.Flags().StringVar(&f.author, "author", "", "author of the OpenVEX document (--format openvex), e.g. \"ACME Security <psirt@acme.example>\"")
 	return cmd
 }
 
 func runScan(ctx context.Context, e *env, f *scanFlags, target string) error {
+	started := time.Now()
 	if !validFormat(f.format, report.Formats) {
 		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(report.Formats, ", "))}
+	}
+	if err := f.att.check(f.output, f.format, scanPredicateType(f.format)); err != nil {
+		return err
 	}
 	threshold := ""
 	if f.failOn != "" {
@@ -174,7 +181,11 @@ func runScan(ctx context.Context, e *env, f *scanFlags, target string) error {
 	res.Prioritize()
 	unmatchedWarnings(res)
 
+	var doc bytes.Buffer
 	err = writeOutput(f.output, e.stdout, func(w io.Writer) error {
+		if f.att.on {
+			w = io.MultiWriter(w, &doc) // the predicate is exactly what was written
+		}
 		return report.Write(w, res, report.Options{
 			Format: f.format, ToolName: version.Name, ToolVersion: version.String(), Timestamp: ts,
 			ShowSuppressed: f.showSuppressed, Author: f.author,
@@ -193,6 +204,19 @@ func runScan(ctx context.Context, e *env, f *scanFlags, target string) error {
 		// user also sees them here.
 		for _, w := range res.Warnings {
 			fmt.Fprintf(e.stderr, "hallmark: warning: %s\n", w)
+		}
+	}
+	if f.att.on && doc.Len() == 0 {
+		fmt.Fprintln(e.stderr, "hallmark: nothing was written, so nothing was attested")
+	} else if f.att.on {
+		predicate := doc.Bytes()
+		if f.format == "json" {
+			if predicate, err = vulnPredicate(predicate, meta.BuiltAt, started, time.Now()); err != nil {
+				return err
+			}
+		}
+		if err := f.att.sign(ctx, e, res.Subject, scanPredicateType(f.format), predicate); err != nil {
+			return err
 		}
 	}
 	if len(inv.Packages) > 0 && res.Unmatched != nil && sum(res.Unmatched) == len(inv.Packages) {
@@ -247,6 +271,19 @@ func artifactFS(ctx context.Context, art *source.Artifact, res *match.Result) (f
 		return art.Image.Squash(ctx, source.SquashOptions{Want: func(p string, _ fs.FileInfo) bool { return want[p] }})
 	}
 	return nil, nil
+}
+
+// scanPredicateType is the attestation predicate type of a scan output format, "" if none.
+func scanPredicateType(format string) string {
+	switch format {
+	case "json":
+		return "https://cosign.sigstore.dev/attestation/vuln/v1"
+	case "cyclonedx-json":
+		return "https://cyclonedx.org/bom"
+	case "openvex":
+		return "https://openvex.dev/ns"
+	}
+	return ""
 }
 
 // filter applies --kev, --only-fixable and --reachable: findings outside them are dropped
