@@ -15,12 +15,14 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/sign"
+	"github.com/hallmark-dev/hallmark/sign/oci"
+	"github.com/hallmark-dev/hallmark/source"
 )
 
 func newAttestCmd(e *env) *cobra.Command {
 	var keyPath, bundlePath, typeName, predicatePath string
 	cmd := &cobra.Command{
-		Use:   "attest SUBJECT --type TYPE --predicate FILE --key KEY",
+		Use:   "attest (SUBJECT|registry:IMAGE) --type TYPE --predicate FILE --key KEY",
 		Short: "Sign an in-toto attestation about a file and write a Sigstore bundle",
 		Long: `Make an in-toto Statement v1 whose subject is SUBJECT (its base name and SHA-256) and whose
 predicate is the JSON object in --predicate (an SBOM, a scan result, a VEX document,
@@ -32,10 +34,17 @@ atomically to --bundle (default SUBJECT.att.sigstore.json; - for standard output
 
 The bundle carries no transparency-log entry yet: it verifies offline with the public key,
 with "hallmark verify-attestation" or "cosign verify-blob-attestation --key P.pub --bundle B
---type TYPE --insecure-ignore-tlog=true SUBJECT".`,
+--type TYPE --insecure-ignore-tlog=true SUBJECT".
+
+registry:IMAGE attests a container image in a registry, as "cosign attest" (v3) does: the
+statement's subject is the image's repository and manifest digest (a tag is resolved once), and
+the bundle is pushed next to the image as an OCI 1.1 referrer (or under the sha256-<hex>
+referrers tag). --bundle, if given, also writes a copy. Verify with "hallmark
+verify-attestation registry:IMAGE --key P.pub --type TYPE".`,
 		Example: `  hallmark sbom app.tar.gz --format cyclonedx-json --output sbom.cdx.json
   hallmark attest app.tar.gz --type cyclonedx --predicate sbom.cdx.json --key release.key
-  hallmark attest app.tar.gz --type https://example.com/review/v1 --predicate review.json --key ci.key --bundle -`,
+  hallmark attest app.tar.gz --type https://example.com/review/v1 --predicate review.json --key ci.key --bundle -
+  hallmark attest registry:ghcr.io/org/app:1.4.0 --type cyclonedx --predicate sbom.cdx.json --key release.key`,
 		Args: exactArgs(1, "SUBJECT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -50,6 +59,9 @@ with "hallmark verify-attestation" or "cosign verify-blob-attestation --key P.pu
 			predicateType, err := attest.PredicateType(typeName)
 			if err != nil {
 				return usageError{fmt.Errorf("--type: %w", err)}
+			}
+			if ref, ok := strings.CutPrefix(name, source.RegistryPrefix); ok {
+				return runAttestImage(cmd, e, ref, keyPath, bundlePath, predicatePath, predicateType)
 			}
 			if bundlePath == "" {
 				bundlePath = name + ".att.sigstore.json"
@@ -108,6 +120,39 @@ with "hallmark verify-attestation" or "cosign verify-blob-attestation --key P.pu
 	return cmd
 }
 
+// runAttestImage attests an image in a registry and pushes the bundle as a referrer.
+func runAttestImage(cmd *cobra.Command, e *env, ref, keyPath, bundlePath, predicatePath, predicateType string) error {
+	predicate, err := readVerifyInput(predicatePath, "--predicate")
+	if err != nil {
+		return err
+	}
+	// The statement is built (and validated) inside AttestImage; check the predicate before
+	// the password prompt anyway.
+	if _, err := attest.New([]attest.Subject{{Digest: map[string]string{"sha256": strings.Repeat("0", 64)}}}, predicateType, predicate); err != nil {
+		return codedError{code: ExitUsage, err: fmt.Errorf("--predicate %s: %w", predicatePath, err)}
+	}
+	signer, err := loadSigner(e, keyPath)
+	if err != nil {
+		return err
+	}
+	pushed, err := oci.AttestImage(cmd.Context(), ref, signer, predicateType, predicate, oci.Options{})
+	if err != nil {
+		if errors.Is(err, sign.ErrSignerFault) {
+			return codedError{code: ExitInternal, err: err}
+		}
+		return fmt.Errorf("attesting %s%s: %w", source.RegistryPrefix, ref, err)
+	}
+	if err := writeBundleCopy(e, bundlePath, pushed); err != nil {
+		return err
+	}
+	if !e.quiet {
+		fmt.Fprintf(e.stderr, "hallmark: attested %s (%s) as %s with %s key %s; attestation pushed as referrer %s\n",
+			source.RegistryPrefix+ref, pushed.Image, predicateType, signer.Algorithm(),
+			pushed.Bundle.GetVerificationMaterial().GetPublicKey().GetHint(), pushed.Referrer)
+	}
+	return nil
+}
+
 // fileSubject reads the file a statement is about: its base name and SHA-256.
 func fileSubject(path string) (attest.Subject, error) {
 	f, err := os.Open(path)
@@ -132,7 +177,7 @@ type verifyAttestationFlags struct {
 func newVerifyAttestationCmd(e *env) *cobra.Command {
 	var f verifyAttestationFlags
 	cmd := &cobra.Command{
-		Use:   "verify-attestation SUBJECT --bundle BUNDLE --key PUB --type TYPE",
+		Use:   "verify-attestation (SUBJECT --bundle BUNDLE | registry:IMAGE) --key PUB --type TYPE",
 		Short: "Verify a signed in-toto attestation about a file, offline, and print its predicate",
 		Long: `Verify that BUNDLE (a Sigstore bundle holding a DSSE envelope, as "hallmark attest" and
 "cosign attest-blob --bundle" write it) carries an in-toto statement signed with the key PUB,
@@ -143,6 +188,10 @@ standard error, so it pipes into jq or a policy; with --format json one object h
 verification result, the statement's subjects and the predicate.
 
 Nothing is fetched: only the signature is checked (like cosign's --insecure-ignore-tlog).
+
+registry:IMAGE (no --bundle) reads the attestations referring to the image's manifest digest
+from its registry (OCI 1.1 referrers or the sha256-<hex> referrers tag) and prints the
+predicate of each one of type TYPE that verified, one per line.
 
 Exit status: 0 verified; 1 not verified (signature, subject mismatch, predicate type
 mismatch); 2 malformed input (unreadable or malformed bundle or key, a blob bundle rather
@@ -166,9 +215,12 @@ func runVerifyAttestation(cmd *cobra.Command, e *env, f *verifyAttestationFlags,
 	if !validFormat(f.format, verifyFormats) {
 		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(verifyFormats, ", "))}
 	}
+	ref, registry := strings.CutPrefix(file, source.RegistryPrefix)
 	switch {
-	case f.bundle == "":
+	case f.bundle == "" && !registry:
 		return usageError{errors.New("--bundle is required")}
+	case f.bundle != "" && registry:
+		return usageError{errors.New("--bundle is not used with registry:IMAGE: the attestations are read from the registry")}
 	case f.key == "":
 		return usageError{errors.New("--key is required: the public key the attestation must be signed with")}
 	case f.typeName == "":
@@ -190,6 +242,9 @@ func runVerifyAttestation(cmd *cobra.Command, e *env, f *verifyAttestationFlags,
 	policy, err := sign.NewKeyPolicy(pub, nil)
 	if err != nil {
 		return codedError{code: ExitUsage, err: err}
+	}
+	if registry {
+		return runVerifyImageAttestation(cmd, e, f.format, ref, policy, predicateType)
 	}
 	bundleJSON, err := readVerifyInput(f.bundle, "--bundle")
 	if err != nil {
@@ -230,4 +285,32 @@ type verifyAttestationOutput struct {
 	verifyOutput
 	Subjects  []attest.Subject `json:"subjects"`
 	Predicate json.RawMessage  `json:"predicate"`
+}
+
+// runVerifyImageAttestation verifies the attestations of an image in a registry and prints
+// their predicates (text) or the full results (json).
+func runVerifyImageAttestation(cmd *cobra.Command, e *env, format, ref string, policy sign.Policy, predicateType string) error {
+	if format == "json" {
+		return runVerifyImage(cmd, e, format, ref, policy, predicateType)
+	}
+	target := source.RegistryPrefix + ref
+	verified, err := oci.VerifyImage(cmd.Context(), ref, policy, oci.VerifyOptions{PredicateType: predicateType})
+	if err != nil {
+		return verifyImageError(target, err)
+	}
+	for _, v := range verified {
+		var out bytes.Buffer
+		if err := json.Compact(&out, v.Statement.Predicate); err != nil {
+			return err
+		}
+		out.WriteByte('\n')
+		if _, err := e.stdout.Write(out.Bytes()); err != nil {
+			return err
+		}
+		if !e.quiet {
+			fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s, referrer %s) signed by key %s\n",
+				v.Statement.PredicateType, target, v.Image, v.Referrer, v.Result.Signer.KeyID)
+		}
+	}
+	return nil
 }

@@ -63,8 +63,8 @@ func TestAttestOutputs(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{
-		{"sbom", target, "--attest", "--key", keys + "cosign.key"},                      // stdout, no --attest-bundle
-		{"sbom", target, "-o", filepath.Join(dir, "x.json"), "--attest"},                // no key
+		{"sbom", target, "--attest", "--key", keys + "cosign.key"},       // stdout, no --attest-bundle
+		{"sbom", target, "-o", filepath.Join(dir, "x.json"), "--attest"}, // no key
 		{"sbom", target, "-f", "table", "-o", filepath.Join(dir, "x.txt"), "--attest", "--key", keys + "cosign.key"},
 		{"scan", "--db", db, target, "-f", "sarif", "-o", filepath.Join(dir, "x.sarif"), "--attest", "--key", keys + "cosign.key"},
 		{"sbom", target, "--key", keys + "cosign.key"}, // --key without --attest

@@ -101,6 +101,7 @@ var transcripts = []transcript{
 	{name: "verify-keyless-tampered-artifact", args: []string{"verify", "../../sign/testdata/keys/hello.txt", "--bundle", "../../sign/testdata/conformance/conformance-assets/bundle-verify/happy-path-v0.3/bundle.sigstore.json", "--trusted-root", "../../sign/testdata/conformance/public-good-tuf/trusted_root.json", "--certificate-identity", "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main", "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com"}},
 	{name: "attest-help", args: []string{"attest", "--help"}},
 	{name: "verify-attestation-help", args: []string{"verify-attestation", "--help"}},
+	{name: "release-help", args: []string{"release", "--help"}},
 	{name: "verify-malformed-bundle", args: []string{"verify", "../../sign/testdata/conformance/conformance-assets/bundle-verify/a.txt", "--bundle", "../../sign/testdata/conformance/conformance-assets/bundle-verify/bundle-malformed-json_fail/bundle.sigstore.json", "--trusted-root", "../../sign/testdata/conformance/public-good-tuf/trusted_root.json", "--certificate-identity", "x", "--certificate-oidc-issuer", "y"}},
 	{name: "scan-bad-vex", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--vex", "testdata/scan/no-purls.cdx.json"}},
 }

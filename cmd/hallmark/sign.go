@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/sign"
+	"github.com/hallmark-dev/hallmark/sign/oci"
+	"github.com/hallmark-dev/hallmark/source"
 )
 
 func newSignCmd(e *env) *cobra.Command {
 	var keyPath, bundlePath string
 	cmd := &cobra.Command{
-		Use:   "sign FILE",
+		Use:   "sign FILE|registry:IMAGE",
 		Short: "Sign a file with a key and write a Sigstore bundle",
 		Long: `Sign FILE (any blob: a release archive, a binary, an SBOM) with a private key and write
 a Sigstore bundle (v0.3 JSON) holding the signature, the file's SHA-256 and the key's hint.
@@ -26,15 +29,27 @@ EC private key PEM. The bundle is written atomically to --bundle (default FILE.s
 - for standard output). FILE may be - for standard input, with --bundle given.
 
 The bundle carries no transparency-log entry yet: it verifies offline with the public key,
-with "hallmark verify" or "cosign verify-blob --key P.pub --bundle B --insecure-ignore-tlog=true FILE".`,
+with "hallmark verify" or "cosign verify-blob --key P.pub --bundle B --insecure-ignore-tlog=true FILE".
+
+registry:IMAGE signs a container image in a registry, as cosign v3 does: the tag is resolved
+to the manifest digest, an in-toto statement about that digest (predicate type
+https://sigstore.dev/cosign/sign/v1) is signed into a bundle, and the bundle is pushed next to
+the image as an OCI 1.1 referrer (or under the sha256-<hex> referrers tag when the registry
+lacks the referrers API). Registry credentials come from ~/.docker/config.json. --bundle, if
+given, also writes a copy of the bundle. Verify with "hallmark verify registry:IMAGE --key P.pub"
+or "cosign verify --key P.pub --insecure-ignore-tlog=true IMAGE".`,
 		Example: `  hallmark sign app.tar.gz --key release.key
   hallmark sign app.tar.gz --key release.key --bundle app.tar.gz.sigstore.json
-  HALLMARK_PASSWORD=... hallmark sign sbom.cdx.json --key ci.key --bundle - > sbom.bundle.json`,
+  HALLMARK_PASSWORD=... hallmark sign sbom.cdx.json --key ci.key --bundle - > sbom.bundle.json
+  hallmark sign registry:ghcr.io/org/app:1.4.0 --key release.key`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if keyPath == "" {
 				return usageError{errors.New("--key is required: the private key to sign with (hallmark key generate makes one)")}
+			}
+			if ref, ok := strings.CutPrefix(name, source.RegistryPrefix); ok {
+				return runSignImage(cmd, e, keyPath, bundlePath, ref)
 			}
 			if bundlePath == "" {
 				if name == "-" {
@@ -88,6 +103,45 @@ with "hallmark verify" or "cosign verify-blob --key P.pub --bundle B --insecure-
 	cmd.Flags().StringVar(&keyPath, "key", "", "private key file (required)")
 	cmd.Flags().StringVar(&bundlePath, "bundle", "", "write the bundle to FILE, - for standard output (default FILE.sigstore.json)")
 	return cmd
+}
+
+// runSignImage signs an image in a registry and pushes the signature as a referrer.
+func runSignImage(cmd *cobra.Command, e *env, keyPath, bundlePath, ref string) error {
+	signer, err := loadSigner(e, keyPath)
+	if err != nil {
+		return err
+	}
+	pushed, err := oci.SignImage(cmd.Context(), ref, signer, oci.Options{})
+	if err != nil {
+		if errors.Is(err, sign.ErrSignerFault) {
+			return codedError{code: ExitInternal, err: err}
+		}
+		return fmt.Errorf("signing %s%s: %w", source.RegistryPrefix, ref, err)
+	}
+	if err := writeBundleCopy(e, bundlePath, pushed); err != nil {
+		return err
+	}
+	if !e.quiet {
+		fmt.Fprintf(e.stderr, "hallmark: signed %s (%s) with %s key %s; signature pushed as referrer %s\n",
+			source.RegistryPrefix+ref, pushed.Image, signer.Algorithm(),
+			pushed.Bundle.GetVerificationMaterial().GetPublicKey().GetHint(), pushed.Referrer)
+	}
+	return nil
+}
+
+// writeBundleCopy writes the bundle pushed to a registry to bundlePath too, when asked.
+func writeBundleCopy(e *env, bundlePath string, pushed *oci.Pushed) error {
+	if bundlePath == "" {
+		return nil
+	}
+	out, err := sign.MarshalBundle(pushed.Bundle)
+	if err != nil {
+		return err
+	}
+	return writeOutput(bundlePath, e.stdout, func(w io.Writer) error {
+		_, err := w.Write(out)
+		return err
+	})
 }
 
 // loadSigner reads a private key file, asking for the password only when it is encrypted.

@@ -14,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/sign"
+	"github.com/hallmark-dev/hallmark/sign/oci"
+	"github.com/hallmark-dev/hallmark/source"
 )
 
 // maxBundleSize bounds what `hallmark verify` reads as a bundle or trusted root: a bundle with
@@ -32,7 +34,7 @@ var verifyFormats = []string{"text", "json"}
 func newVerifyCmd(e *env) *cobra.Command {
 	var f verifyFlags
 	cmd := &cobra.Command{
-		Use:   "verify FILE --bundle BUNDLE (--key PUB | --trusted-root ROOT --certificate-identity ID --certificate-oidc-issuer ISSUER)",
+		Use:   "verify (FILE --bundle BUNDLE | registry:IMAGE) (--key PUB | --trusted-root ROOT --certificate-identity ID --certificate-oidc-issuer ISSUER)",
 		Short: "Verify a Sigstore bundle for a file, with a key or keyless, offline",
 		Long: `Verify that BUNDLE (a Sigstore bundle, v0.1 to v0.3, as cosign sign-blob --bundle and
 hallmark sign write it) is a valid signature of FILE. Nothing is fetched: verification is
@@ -48,9 +50,16 @@ identity (--certificate-identity or --certificate-identity-regexp) and OIDC issu
 (--certificate-oidc-issuer or --certificate-oidc-issuer-regexp). Regular expressions are not
 anchored, as in cosign: write ^...$.
 
+registry:IMAGE (no --bundle) verifies a container image in a registry: the tag is resolved to
+its manifest digest and every Sigstore bundle referring to that digest (OCI 1.1 referrers, or
+the sha256-<hex> referrers tag) is verified as a signature of it, as "hallmark sign
+registry:IMAGE" and "cosign sign" (v3) push them. Every signature that verified is listed; one
+is enough. cosign's legacy ".sig" tag signatures are not read.
+
 Exit status: 0 verified; 1 not verified (the reason is named: signature, artifact digest
-mismatch, certificate identity, untrusted certificate, transparency log, timestamp, algorithm);
-2 malformed input (unreadable or malformed bundle, key or trusted root; bad flags).`,
+mismatch, certificate identity, untrusted certificate, transparency log, timestamp, algorithm;
+for an image, also no signature found); 2 malformed input (unreadable or malformed bundle, key
+or trusted root; bad flags; no such image); 3 the registry could not be reached.`,
 		Example: `  # A blob signed with a key (hallmark sign, cosign sign-blob --key)
   hallmark verify app.tar.gz --bundle app.tar.gz.sigstore.json --key cosign.pub
 
@@ -62,7 +71,10 @@ mismatch, certificate identity, untrusted certificate, transparency log, timesta
   # Any release workflow of the organisation, JSON output
   hallmark verify app.tar.gz --bundle app.sigstore.json --trusted-root trusted_root.json \
     --certificate-identity-regexp '^https://github\.com/org/' \
-    --certificate-oidc-issuer https://token.actions.githubusercontent.com --format json`,
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com --format json
+
+  # An image signed in its registry (hallmark sign registry:..., cosign sign)
+  hallmark verify registry:ghcr.io/org/app:1.4.0 --key release.pub`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerify(cmd, e, &f, args[0])
@@ -84,8 +96,12 @@ func runVerify(cmd *cobra.Command, e *env, f *verifyFlags, file string) error {
 	if !validFormat(f.format, verifyFormats) {
 		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(verifyFormats, ", "))}
 	}
-	if f.bundle == "" {
+	ref, registry := strings.CutPrefix(file, source.RegistryPrefix)
+	switch {
+	case f.bundle == "" && !registry:
 		return usageError{errors.New("--bundle is required")}
+	case f.bundle != "" && registry:
+		return usageError{errors.New("--bundle is not used with registry:IMAGE: the signatures are read from the registry")}
 	}
 	keyless := f.identity != "" || f.identityRegexp != "" || f.issuer != "" || f.issuerRegexp != ""
 	switch {
@@ -131,6 +147,9 @@ func runVerify(cmd *cobra.Command, e *env, f *verifyFlags, file string) error {
 	}
 	if err != nil {
 		return codedError{code: ExitUsage, err: err}
+	}
+	if registry {
+		return runVerifyImage(cmd, e, f.format, ref, policy, "")
 	}
 	bundleJSON, err := readVerifyInput(f.bundle, "--bundle")
 	if err != nil {
@@ -233,4 +252,61 @@ func writeVerifyJSON(w io.Writer, file, bundlePath string, r *sign.Result) error
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(verifyOutput{SchemaVersion: 1, Verified: true, File: file, Bundle: bundlePath, Result: r})
+}
+
+// runVerifyImage verifies the signatures (or, with predicateType, the attestations) of an
+// image in a registry and prints what verified.
+func runVerifyImage(cmd *cobra.Command, e *env, format, ref string, policy sign.Policy, predicateType string) error {
+	target := source.RegistryPrefix + ref
+	verified, err := oci.VerifyImage(cmd.Context(), ref, policy, oci.VerifyOptions{PredicateType: predicateType})
+	if err != nil {
+		return verifyImageError(target, err)
+	}
+	if format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(verifyImageOutput{SchemaVersion: 1, Verified: true, Target: target, Image: verified[0].Image, Bundles: verified})
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Verified OK: %s\n", target)
+	fmt.Fprintf(&b, "  image:         %s\n", verified[0].Image)
+	for _, v := range verified {
+		fmt.Fprintf(&b, "  %-14s referrer %s\n", v.Kind+":", v.Referrer)
+		var one bytes.Buffer
+		if err := writeVerifyText(&one, "", v.Result); err != nil {
+			return err
+		}
+		// Reuse the file report's detail lines, indented under their referrer.
+		lines := strings.Split(strings.TrimRight(one.String(), "\n"), "\n")[1:]
+		for _, l := range lines {
+			if strings.HasPrefix(l, "  artifact:") {
+				continue
+			}
+			b.WriteString("  " + l + "\n")
+		}
+	}
+	_, err = e.stdout.Write(b.Bytes())
+	return err
+}
+
+// verifyImageError gives a failed image verification its exit code: no (valid) signature is
+// 1, whatever the bundles' own failures were; registry errors keep the source room's codes.
+func verifyImageError(target string, err error) error {
+	switch {
+	case errors.Is(err, oci.ErrNoSignature), errors.Is(err, oci.ErrNoValidSignature):
+		return codedError{code: ExitNo, err: fmt.Errorf("%s: not verified: %w", target, err)}
+	case errors.Is(err, source.ErrRegistry), errors.Is(err, source.ErrNotFound):
+		return err
+	}
+	return verifyError(target, target, err)
+}
+
+// verifyImageOutput is the JSON output of `hallmark verify registry:IMAGE`, schema version 1
+// (docs/commands/verify.md).
+type verifyImageOutput struct {
+	SchemaVersion int            `json:"schemaVersion"`
+	Verified      bool           `json:"verified"`
+	Target        string         `json:"target"`
+	Image         string         `json:"image"`
+	Bundles       []oci.Verified `json:"bundles"`
 }

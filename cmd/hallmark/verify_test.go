@@ -4,9 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // runVerifyCLI runs `hallmark verify args…` as run does, with the verify command attached
@@ -100,4 +109,64 @@ func TestVerifyCommandJSON(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	t.Log(out)
+}
+
+// TestRegistryCLI signs, attests and verifies an image in go-containerregistry's in-process
+// registry (without the referrers API, so the referrers tag schema is exercised end to end).
+func TestRegistryCLI(t *testing.T) {
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	s := httptest.NewServer(reg)
+	defer s.Close()
+	host := strings.TrimPrefix(s.URL, "http://")
+	push := func(ref string) string {
+		img, err := random.Image(128, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := name.ParseReference(ref)
+		if err := remote.Write(r, img); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := img.Digest()
+		return d.String()
+	}
+	image := host + "/test/app:v1"
+	digest := push(image)
+	key, pub := signKeys+"/cosign.key", signKeys+"/cosign.pub"
+	dir := t.TempDir()
+	otherPub := filepath.Join(dir, "other.pub")
+	if code, _, stderr := runKeyCLI(t, map[string]string{"HALLMARK_PASSWORD": "other-test-password"}, "", "key", "generate", "--output-prefix", filepath.Join(dir, "other")); code != ExitOK {
+		t.Fatalf("key generate: exit %d: %s", code, stderr)
+	}
+	predicate := filepath.Join(dir, "sbom.json")
+	os.WriteFile(predicate, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`), 0o644)
+
+	steps := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"verify before signing", []string{"verify", "registry:" + image, "--key", pub}, ExitNo, "no signature found"},
+		{"sign", []string{"sign", "registry:" + image, "--key", key}, ExitOK, "signature pushed as referrer"},
+		{"verify", []string{"verify", "registry:" + image, "--key", pub}, ExitOK, "Verified OK: registry:" + image},
+		{"verify json", []string{"verify", "registry:" + image, "--key", pub, "--format", "json"}, ExitOK, `"image": "` + host + "/test/app@" + digest},
+		{"verify wrong key", []string{"verify", "registry:" + image, "--key", otherPub}, ExitNo, "not signed by the key given"},
+		{"verify with --bundle", []string{"verify", "registry:" + image, "--key", pub, "--bundle", "x"}, ExitUsage, "--bundle is not used"},
+		{"verify missing image", []string{"verify", "registry:" + host + "/test/none:v1", "--key", pub}, ExitUsage, "not found"},
+		{"attest", []string{"attest", "registry:" + image, "--type", "cyclonedx", "--predicate", predicate, "--key", key}, ExitOK, "attestation pushed as referrer"},
+		{"verify-attestation", []string{"verify-attestation", "registry:" + image, "--type", "cyclonedx", "--key", pub}, ExitOK, `{"bomFormat":"CycloneDX","specVersion":"1.6"}`},
+		{"verify-attestation other type", []string{"verify-attestation", "registry:" + image, "--type", "slsaprovenance", "--key", pub}, ExitNo, "no signature found"},
+	}
+	for _, st := range steps {
+		code, stdout, stderr := runKeyCLI(t, cosignPassword, "", st.args...)
+		if code != st.code || !strings.Contains(stdout+stderr, st.contains) {
+			t.Fatalf("%s: exit %d (want %d), want %q in output:\n%s%s", st.name, code, st.code, st.contains, stdout, stderr)
+		}
+	}
+	// The tag moves to another image: the signature does not follow it.
+	push(image)
+	if code, stdout, stderr := runKeyCLI(t, cosignPassword, "", "verify", "registry:"+image, "--key", pub); code != ExitNo {
+		t.Fatalf("moved tag: exit %d:\n%s%s", code, stdout, stderr)
+	}
 }
