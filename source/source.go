@@ -57,8 +57,9 @@ type Artifact struct {
 	// Name is the target as the user named it (cleaned).
 	Name string
 	// Digest is the subject digest, "sha256:<hex>": the image manifest digest (for a docker-save
-	// tarball, which has no manifest, the image ID = config digest), the file's sha256, the
-	// directory tree digest (see TreeDigest), or the SBOM file's sha256.
+	// tarball, which has no manifest, the image ID = config digest), the file's sha256, or the
+	// SBOM file's sha256. For a directory it is empty until WalkDir has computed the tree
+	// digest (docs/sources.md), which the inventory's Subject carries.
 	Digest string
 	// Path is the local path for directories, files and SBOMs.
 	Path string

@@ -102,6 +102,8 @@ var transcripts = []transcript{
 	{name: "attest-help", args: []string{"attest", "--help"}},
 	{name: "verify-attestation-help", args: []string{"verify-attestation", "--help"}},
 	{name: "release-help", args: []string{"release", "--help"}},
+	{name: "build-help", args: []string{"build", "--help"}},
+	{name: "verify-provenance-help", args: []string{"verify-provenance", "--help"}},
 	{name: "verify-malformed-bundle", args: []string{"verify", "../../sign/testdata/conformance/conformance-assets/bundle-verify/a.txt", "--bundle", "../../sign/testdata/conformance/conformance-assets/bundle-verify/bundle-malformed-json_fail/bundle.sigstore.json", "--trusted-root", "../../sign/testdata/conformance/public-good-tuf/trusted_root.json", "--certificate-identity", "x", "--certificate-oidc-issuer", "y"}},
 	{name: "scan-bad-vex", args: []string{"scan", "--db", "$DB", fix + "/scan/python/requirements.txt", "--vex", "testdata/scan/no-purls.cdx.json"}},
 }
