@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -20,27 +19,7 @@ import (
 // registered even before main.go lists them.
 func runAttestCLI(t testing.TB, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-	root := newRootCmd(e)
-	if c, _, _ := root.Find([]string{"attest"}); c == root {
-		root.AddCommand(newAttestCmd(e))
-	}
-	if c, _, _ := root.Find([]string{"verify-attestation"}); c == root {
-		root.AddCommand(newVerifyAttestationCmd(e))
-	}
-	root.SetArgs(args)
-	root.SetIn(e.stdin)
-	root.SetOut(e.stdout)
-	root.SetErr(e.stderr)
-	code := ExitOK
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		code = exitCode(err)
-		if !isSilent(err) {
-			stderr.WriteString("hallmark: " + err.Error() + "\n")
-		}
-	}
-	return code, stdout.String(), stderr.String()
+	return runKeyCLI(t, vars, "", args...)
 }
 
 const cliPredicate = `{

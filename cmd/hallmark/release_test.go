@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -19,25 +17,7 @@ import (
 // registered even before main.go lists it.
 func runReleaseCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	vars := map[string]string{"HALLMARK_PASSWORD": "hallmark-test"}
-	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-	root := newRootCmd(e)
-	if c, _, _ := root.Find([]string{"release"}); c == root {
-		root.AddCommand(newReleaseCmd(e))
-	}
-	root.SetArgs(args)
-	root.SetIn(e.stdin)
-	root.SetOut(e.stdout)
-	root.SetErr(e.stderr)
-	code := ExitOK
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		code = exitCode(err)
-		if !isSilent(err) {
-			stderr.WriteString("hallmark: " + err.Error() + "\n")
-		}
-	}
-	return code, stdout.String(), stderr.String()
+	return runKeyCLI(t, map[string]string{"HALLMARK_PASSWORD": "hallmark-test"}, "", args...)
 }
 
 // releaseDir writes a small release: nested directories, an SBOM and a provenance file.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log"
@@ -22,20 +20,7 @@ import (
 // here so the test does not depend on main.go's wiring.
 func runVerifyCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
-	root := newRootCmd(e)
-	if c, _, err := root.Find([]string{"verify"}); err != nil || c == root {
-		root.AddCommand(newVerifyCmd(e))
-	}
-	root.SetArgs(append([]string{"verify"}, args...))
-	root.SetOut(&stdout)
-	root.SetErr(&stderr)
-	err := root.ExecuteContext(context.Background())
-	if err == nil {
-		return ExitOK, stdout.String(), stderr.String()
-	}
-	return exitCode(err), stdout.String(), err.Error()
+	return runKeyCLI(t, nil, "", append([]string{"verify"}, args...)...)
 }
 
 func TestVerifyCommand(t *testing.T) {
