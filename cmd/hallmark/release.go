@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/sign"
@@ -192,61 +190,11 @@ malformed bundle or manifest, not a directory, bad key, bad flags).`,
 	return cmd
 }
 
-// releasePolicy builds the verification policy from verify's key and keyless flags, with the
-// same rules as "hallmark verify".
-func releasePolicy(f *verifyFlags) (sign.Policy, error) {
-	keyless := f.identity != "" || f.identityRegexp != "" || f.issuer != "" || f.issuerRegexp != ""
-	switch {
-	case f.key != "" && keyless:
-		return sign.Policy{}, usageError{errors.New("--key and --certificate-* flags are exclusive: verify with a key or keyless, not both")}
-	case f.key == "" && f.trustedRoot == "":
-		return sign.Policy{}, usageError{errors.New("give --key PUB, or --trusted-root with --certificate-identity and --certificate-oidc-issuer")}
-	case f.key == "" && !keyless:
-		return sign.Policy{}, usageError{errors.New("keyless verification needs --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)")}
-	}
-	var trusted root.TrustedMaterial
-	if f.trustedRoot != "" {
-		data, err := readVerifyInput(f.trustedRoot, "--trusted-root")
-		if err != nil {
-			return sign.Policy{}, err
-		}
-		tr, err := sign.ParseTrustedRoot(data)
-		if err != nil {
-			return sign.Policy{}, codedError{code: ExitUsage, err: fmt.Errorf("--trusted-root %s: %w", f.trustedRoot, err)}
-		}
-		trusted = tr
-	}
-	var (
-		p   sign.Policy
-		err error
-	)
-	if f.key != "" {
-		data, rerr := readVerifyInput(f.key, "--key")
-		if rerr != nil {
-			return sign.Policy{}, rerr
-		}
-		pub, perr := cryptoutils.UnmarshalPEMToPublicKey(data)
-		if perr != nil {
-			return sign.Policy{}, codedError{code: ExitUsage, err: fmt.Errorf("--key %s: not a PEM public key: %w", f.key, perr)}
-		}
-		p, err = sign.NewKeyPolicy(pub, trusted)
-	} else {
-		p, err = sign.NewKeylessPolicy(trusted, sign.Identity{
-			SubjectAlternativeName: f.identity, SubjectAlternativeNameRegexp: f.identityRegexp,
-			Issuer: f.issuer, IssuerRegexp: f.issuerRegexp,
-		})
-	}
-	if err != nil {
-		return sign.Policy{}, codedError{code: ExitUsage, err: err}
-	}
-	return p, nil
-}
-
 func runReleaseVerify(cmd *cobra.Command, e *env, f *verifyFlags, dir string) error {
 	if !validFormat(f.format, verifyFormats) {
 		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(verifyFormats, ", "))}
 	}
-	policy, err := releasePolicy(f)
+	policy, err := verifyPolicy(f)
 	if err != nil {
 		return err
 	}

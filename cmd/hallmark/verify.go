@@ -103,50 +103,9 @@ func runVerify(cmd *cobra.Command, e *env, f *verifyFlags, file string) error {
 	case f.bundle != "" && registry:
 		return usageError{errors.New("--bundle is not used with registry:IMAGE: the signatures are read from the registry")}
 	}
-	keyless := f.identity != "" || f.identityRegexp != "" || f.issuer != "" || f.issuerRegexp != ""
-	switch {
-	case f.key != "" && keyless:
-		return usageError{errors.New("--key and --certificate-* flags are exclusive: verify with a key or keyless, not both")}
-	case f.key == "" && f.trustedRoot == "":
-		return usageError{errors.New("give --key PUB, or --trusted-root with --certificate-identity and --certificate-oidc-issuer")}
-	case f.key == "" && !keyless:
-		return usageError{errors.New("keyless verification needs --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)")}
-	}
-
-	var trusted root.TrustedMaterial
-	if f.trustedRoot != "" {
-		data, err := readVerifyInput(f.trustedRoot, "--trusted-root")
-		if err != nil {
-			return err
-		}
-		tr, err := sign.ParseTrustedRoot(data)
-		if err != nil {
-			return codedError{code: ExitUsage, err: fmt.Errorf("--trusted-root %s: %w", f.trustedRoot, err)}
-		}
-		trusted = tr
-	}
-	var (
-		policy sign.Policy
-		err    error
-	)
-	if f.key != "" {
-		data, rerr := readVerifyInput(f.key, "--key")
-		if rerr != nil {
-			return rerr
-		}
-		pub, perr := cryptoutils.UnmarshalPEMToPublicKey(data)
-		if perr != nil {
-			return codedError{code: ExitUsage, err: fmt.Errorf("--key %s: not a PEM public key: %w", f.key, perr)}
-		}
-		policy, err = sign.NewKeyPolicy(pub, trusted)
-	} else {
-		policy, err = sign.NewKeylessPolicy(trusted, sign.Identity{
-			SubjectAlternativeName: f.identity, SubjectAlternativeNameRegexp: f.identityRegexp,
-			Issuer: f.issuer, IssuerRegexp: f.issuerRegexp,
-		})
-	}
+	policy, err := verifyPolicy(f)
 	if err != nil {
-		return codedError{code: ExitUsage, err: err}
+		return err
 	}
 	if registry {
 		return runVerifyImage(cmd, e, f.format, ref, policy, "")
@@ -309,4 +268,54 @@ type verifyImageOutput struct {
 	Target        string         `json:"target"`
 	Image         string         `json:"image"`
 	Bundles       []oci.Verified `json:"bundles"`
+}
+
+// verifyPolicy builds the verification policy from the key and keyless flags, for verify and
+// release verify alike.
+func verifyPolicy(f *verifyFlags) (sign.Policy, error) {
+	keyless := f.identity != "" || f.identityRegexp != "" || f.issuer != "" || f.issuerRegexp != ""
+	switch {
+	case f.key != "" && keyless:
+		return sign.Policy{}, usageError{errors.New("--key and --certificate-* flags are exclusive: verify with a key or keyless, not both")}
+	case f.key == "" && f.trustedRoot == "":
+		return sign.Policy{}, usageError{errors.New("give --key PUB, or --trusted-root with --certificate-identity and --certificate-oidc-issuer")}
+	case f.key == "" && !keyless:
+		return sign.Policy{}, usageError{errors.New("keyless verification needs --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)")}
+	}
+	var trusted root.TrustedMaterial
+	if f.trustedRoot != "" {
+		data, err := readVerifyInput(f.trustedRoot, "--trusted-root")
+		if err != nil {
+			return sign.Policy{}, err
+		}
+		tr, err := sign.ParseTrustedRoot(data)
+		if err != nil {
+			return sign.Policy{}, codedError{code: ExitUsage, err: fmt.Errorf("--trusted-root %s: %w", f.trustedRoot, err)}
+		}
+		trusted = tr
+	}
+	var (
+		p   sign.Policy
+		err error
+	)
+	if f.key != "" {
+		data, rerr := readVerifyInput(f.key, "--key")
+		if rerr != nil {
+			return sign.Policy{}, rerr
+		}
+		pub, perr := cryptoutils.UnmarshalPEMToPublicKey(data)
+		if perr != nil {
+			return sign.Policy{}, codedError{code: ExitUsage, err: fmt.Errorf("--key %s: not a PEM public key: %w", f.key, perr)}
+		}
+		p, err = sign.NewKeyPolicy(pub, trusted)
+	} else {
+		p, err = sign.NewKeylessPolicy(trusted, sign.Identity{
+			SubjectAlternativeName: f.identity, SubjectAlternativeNameRegexp: f.identityRegexp,
+			Issuer: f.issuer, IssuerRegexp: f.issuerRegexp,
+		})
+	}
+	if err != nil {
+		return sign.Policy{}, codedError{code: ExitUsage, err: err}
+	}
+	return p, nil
 }
