@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/attest"
@@ -171,13 +170,14 @@ func fileSubject(path string) (attest.Subject, error) {
 }
 
 type verifyAttestationFlags struct {
-	bundle, key, typeName, format string
+	verifyFlags // key or keyless, as for hallmark verify
+	typeName    string
 }
 
 func newVerifyAttestationCmd(e *env) *cobra.Command {
 	var f verifyAttestationFlags
 	cmd := &cobra.Command{
-		Use:   "verify-attestation (SUBJECT --bundle BUNDLE | registry:IMAGE) --key PUB --type TYPE",
+		Use:   "verify-attestation (SUBJECT --bundle BUNDLE | registry:IMAGE) (--key PUB | --trusted-root ROOT --certificate-identity ID --certificate-oidc-issuer ISSUER) --type TYPE",
 		Short: "Verify a signed in-toto attestation about a file, offline, and print its predicate",
 		Long: `Verify that BUNDLE (a Sigstore bundle holding a DSSE envelope, as "hallmark attest" and
 "cosign attest-blob --bundle" write it) carries an in-toto statement signed with the key PUB,
@@ -187,7 +187,11 @@ or an absolute URI, as for "hallmark attest"). Only then is the predicate printe
 standard error, so it pipes into jq or a policy; with --format json one object holding the
 verification result, the statement's subjects and the predicate.
 
-Nothing is fetched: only the signature is checked (like cosign's --insecure-ignore-tlog).
+Nothing is fetched. With --key alone only the signature is checked (like cosign's
+--insecure-ignore-tlog); with --trusted-root the transparency log and timestamps it lists are
+required too. Keyless attestations are verified with --trusted-root and the
+--certificate-identity/--certificate-oidc-issuer flags (or their -regexp forms), as for
+"hallmark verify".
 
 registry:IMAGE (no --bundle) reads the attestations referring to the image's manifest digest
 from its registry (OCI 1.1 referrers or the sha256-<hex> referrers tag) and prints the
@@ -205,7 +209,12 @@ than an attestation, an invalid statement, bad flags).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.bundle, "bundle", "", "Sigstore bundle holding the attestation (required)")
-	fl.StringVar(&f.key, "key", "", "PEM public key the attestation must be signed with (required)")
+	fl.StringVar(&f.key, "key", "", "PEM public key the attestation must be signed with")
+	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted root JSON (required for keyless; with --key, also checks the transparency log)")
+	fl.StringVar(&f.identity, "certificate-identity", "", "expected certificate identity (Subject Alternative Name), exact")
+	fl.StringVar(&f.identityRegexp, "certificate-identity-regexp", "", "expected certificate identity, Go regular expression")
+	fl.StringVar(&f.issuer, "certificate-oidc-issuer", "", "expected OIDC issuer of the certificate, exact")
+	fl.StringVar(&f.issuerRegexp, "certificate-oidc-issuer-regexp", "", "expected OIDC issuer, Go regular expression")
 	fl.StringVar(&f.typeName, "type", "", "expected predicate type: a short name or an absolute URI (required)")
 	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(verifyFormats, ", "))
 	return cmd
@@ -221,8 +230,6 @@ func runVerifyAttestation(cmd *cobra.Command, e *env, f *verifyAttestationFlags,
 		return usageError{errors.New("--bundle is required")}
 	case f.bundle != "" && registry:
 		return usageError{errors.New("--bundle is not used with registry:IMAGE: the attestations are read from the registry")}
-	case f.key == "":
-		return usageError{errors.New("--key is required: the public key the attestation must be signed with")}
 	case f.typeName == "":
 		// Never "any type": a signed provenance must not pass where an SBOM was expected.
 		return usageError{errors.New("--type is required: the predicate type the attestation must have")}
@@ -231,17 +238,9 @@ func runVerifyAttestation(cmd *cobra.Command, e *env, f *verifyAttestationFlags,
 	if err != nil {
 		return usageError{fmt.Errorf("--type: %w", err)}
 	}
-	keyPEM, err := readVerifyInput(f.key, "--key")
+	policy, err := verifyPolicy(&f.verifyFlags)
 	if err != nil {
 		return err
-	}
-	pub, err := cryptoutils.UnmarshalPEMToPublicKey(keyPEM)
-	if err != nil {
-		return codedError{code: ExitUsage, err: fmt.Errorf("--key %s: not a PEM public key: %w", f.key, err)}
-	}
-	policy, err := sign.NewKeyPolicy(pub, nil)
-	if err != nil {
-		return codedError{code: ExitUsage, err: err}
 	}
 	if registry {
 		return runVerifyImageAttestation(cmd, e, f.format, ref, policy, predicateType)
@@ -273,8 +272,12 @@ func runVerifyAttestation(cmd *cobra.Command, e *env, f *verifyAttestationFlags,
 		return err
 	}
 	if !e.quiet {
-		fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s) signed by key %s\n",
-			st.PredicateType, file, res.Artifact, res.Signer.KeyID)
+		by := "key " + res.Signer.KeyID
+		if res.Signer.KeyID == "" {
+			by = res.Signer.Identity + " (" + res.Signer.Issuer + ")"
+		}
+		fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s) signed by %s\n",
+			st.PredicateType, file, res.Artifact, by)
 	}
 	return nil
 }
