@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,14 +88,7 @@ verify-attestation registry:IMAGE --key P.pub --type TYPE".`,
 				}
 				return fmt.Errorf("attesting %s: %w", name, err)
 			}
-			out, err := sign.MarshalBundle(b)
-			if err != nil {
-				return err
-			}
-			if err := writeOutput(bundlePath, e.stdout, func(w io.Writer) error {
-				_, err := w.Write(out)
-				return err
-			}); err != nil {
+			if err := writeBundle(e, bundlePath, b); err != nil {
 				return err
 			}
 			if !e.quiet {

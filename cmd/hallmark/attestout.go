@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -76,11 +75,7 @@ func (a *attestFlags) sign(ctx context.Context, e *env, subject inventory.Subjec
 		}
 		return err
 	}
-	out, err := sign.MarshalBundle(b)
-	if err != nil {
-		return err
-	}
-	if err := writeOutput(a.bundle, e.stdout, func(w io.Writer) error { _, err := w.Write(out); return err }); err != nil {
+	if err := writeBundle(e, a.bundle, b); err != nil {
 		return err
 	}
 	if !e.quiet {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,14 +100,7 @@ otherwise; it carries no transparency-log entry yet.`,
 			if err != nil {
 				return codedError{code: ExitInternal, err: fmt.Errorf("signing provenance: %w", err)}
 			}
-			out, err := sign.MarshalBundle(b)
-			if err != nil {
-				return err
-			}
-			if err := writeOutput(bundlePath, e.stdout, func(w io.Writer) error {
-				_, err := w.Write(out)
-				return err
-			}); err != nil {
+			if err := writeBundle(e, bundlePath, b); err != nil {
 				return err
 			}
 			if !e.quiet {

@@ -90,18 +90,11 @@ file also verifies with "hallmark verify-attestation FILE --bundle B --key P.pub
 			if err != nil {
 				return releaseSignError(dir, err)
 			}
-			out, err := sign.MarshalBundle(b)
-			if err != nil {
-				return err
-			}
 			bundlePath := filepath.Join(dir, filepath.FromSlash(sign.ReleaseBundlePath))
 			if err := os.MkdirAll(filepath.Dir(bundlePath), 0o755); err != nil {
 				return codedError{code: ExitUsage, err: err}
 			}
-			if err := writeOutput(bundlePath, e.stdout, func(w io.Writer) error {
-				_, err := w.Write(out)
-				return err
-			}); err != nil {
+			if err := writeBundle(e, bundlePath, b); err != nil {
 				return err
 			}
 			if !e.quiet {

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"io"
 	"os"
 	"strings"
@@ -78,14 +79,7 @@ or "cosign verify --key P.pub --insecure-ignore-tlog=true IMAGE".`,
 				}
 				return fmt.Errorf("signing %s: %w", name, err)
 			}
-			out, err := sign.MarshalBundle(b)
-			if err != nil {
-				return err
-			}
-			if err := writeOutput(bundlePath, e.stdout, func(w io.Writer) error {
-				_, err := w.Write(out)
-				return err
-			}); err != nil {
+			if err := writeBundle(e, bundlePath, b); err != nil {
 				return err
 			}
 			if !e.quiet {
@@ -134,14 +128,7 @@ func writeBundleCopy(e *env, bundlePath string, pushed *oci.Pushed) error {
 	if bundlePath == "" {
 		return nil
 	}
-	out, err := sign.MarshalBundle(pushed.Bundle)
-	if err != nil {
-		return err
-	}
-	return writeOutput(bundlePath, e.stdout, func(w io.Writer) error {
-		_, err := w.Write(out)
-		return err
-	})
+	return writeBundle(e, bundlePath, pushed.Bundle)
 }
 
 // loadSigner reads a private key file, asking for the password only when it is encrypted.
@@ -162,4 +149,16 @@ func loadSigner(e *env, path string) (*sign.KeySigner, error) {
 		return nil, keyError(path, err)
 	}
 	return s, nil
+}
+
+// writeBundle writes a bundle as JSON to path (atomically; "-" is stdout).
+func writeBundle(e *env, path string, b *bundle.Bundle) error {
+	out, err := sign.MarshalBundle(b)
+	if err != nil {
+		return err
+	}
+	return writeOutput(path, e.stdout, func(w io.Writer) error {
+		_, err := w.Write(out)
+		return err
+	})
 }
