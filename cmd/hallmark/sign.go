@@ -4,11 +4,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/sign"
