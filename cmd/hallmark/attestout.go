@@ -6,14 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/internal/version"
 	"github.com/hallmark-dev/hallmark/inventory"
 	"github.com/hallmark-dev/hallmark/sign"
+	"github.com/hallmark-dev/hallmark/sign/oci"
+	"github.com/hallmark-dev/hallmark/source"
 )
 
 // attestFlags let `hallmark sbom` and `hallmark scan` sign their own output as an in-toto
@@ -22,17 +26,18 @@ type attestFlags struct {
 	on     bool
 	key    string
 	bundle string
+	push   bool // the target is a registry image and no --attest-bundle was given
 }
 
 func (a *attestFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&a.on, "attest", false, "also sign the output as an in-toto attestation about TARGET (needs --key)")
 	cmd.Flags().StringVar(&a.key, "key", "", "private key for --attest (password from HALLMARK_PASSWORD or a prompt)")
-	cmd.Flags().StringVar(&a.bundle, "attest-bundle", "", "where --attest writes its bundle (default OUTPUT.att.sigstore.json; required when the output goes to stdout)")
+	cmd.Flags().StringVar(&a.bundle, "attest-bundle", "", "where --attest writes its bundle (default: pushed to the registry as a referrer for registry: targets, else OUTPUT.att.sigstore.json; required when the output goes to stdout)")
 }
 
 // check validates the flags before any work is done; predicateType is "" when the output
 // format cannot be a predicate.
-func (a *attestFlags) check(output, format, predicateType string) error {
+func (a *attestFlags) check(target, output, format, predicateType string) error {
 	if !a.on {
 		if a.key != "" || a.bundle != "" {
 			return usageError{errors.New("--key and --attest-bundle need --attest")}
@@ -44,6 +49,10 @@ func (a *attestFlags) check(output, format, predicateType string) error {
 	}
 	if predicateType == "" {
 		return usageError{fmt.Errorf("--attest: --format %s cannot be an attestation predicate (use a JSON format)", format)}
+	}
+	if a.bundle == "" && strings.HasPrefix(target, source.RegistryPrefix) {
+		a.push = true // attach the attestation to the image in its registry
+		return nil
 	}
 	if a.bundle == "" {
 		if output == "" || output == "-" {
@@ -67,6 +76,21 @@ func (a *attestFlags) sign(ctx context.Context, e *env, subject inventory.Subjec
 	signer, err := loadSigner(e, a.key)
 	if err != nil {
 		return err
+	}
+	if a.push {
+		// Attach to the digest that was inventoried, not to whatever the tag names now.
+		ref, err := name.ParseReference(strings.TrimPrefix(subject.Name, source.RegistryPrefix))
+		if err != nil {
+			return codedError{code: ExitUsage, err: err}
+		}
+		pushed, err := oci.AttestImage(ctx, ref.Context().Digest(subject.Digest).String(), signer, predicateType, doc, oci.Options{})
+		if err != nil {
+			return err
+		}
+		if !e.quiet {
+			fmt.Fprintf(e.stderr, "hallmark: attested %s as %s; attestation pushed as referrer %s\n", pushed.Digest, predicateType, pushed.Referrer)
+		}
+		return nil
 	}
 	b, err := sign.SignStatement(ctx, signer, statement)
 	if err != nil {

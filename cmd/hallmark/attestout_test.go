@@ -2,10 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // TestAttestOutputs: `sbom --attest` and `scan --attest` sign exactly what they wrote, about
@@ -96,4 +104,41 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return string(xa) == string(ya)
+}
+
+// TestAttestImageSBOM: `sbom registry:IMAGE --attest` attaches the SBOM to the image as a
+// referrer, bound to the digest that was inventoried; verify-attestation finds it there.
+func TestAttestImageSBOM(t *testing.T) {
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	s := httptest.NewServer(reg)
+	defer s.Close()
+	host := strings.TrimPrefix(s.URL, "http://")
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference(host + "/test/app:v1")
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	const keys = "../../sign/testdata/keys/"
+	pw := map[string]string{"HALLMARK_PASSWORD": "hallmark-test", "SOURCE_DATE_EPOCH": "1700000000"}
+	out := filepath.Join(t.TempDir(), "bom.json")
+	target := "registry:" + host + "/test/app:v1"
+	if code, _, stderr := runKeyCLI(t, pw, "", "sbom", target, "-o", out, "--attest", "--key", keys+"cosign.key"); code != ExitOK {
+		t.Fatalf("sbom --attest: exit %d: %s", code, stderr)
+	} else if !strings.Contains(stderr, "pushed as referrer") {
+		t.Errorf("no referrer reported: %s", stderr)
+	}
+	code, stdout, stderr := runKeyCLI(t, pw, "", "verify-attestation", target, "--key", keys+"cosign.pub", "--type", "cyclonedx")
+	if code != ExitOK {
+		t.Fatalf("verify-attestation: exit %d: %s", code, stderr)
+	}
+	written, _ := os.ReadFile(out)
+	if !jsonEqual(t, written, []byte(strings.TrimSpace(stdout))) {
+		t.Error("the predicate attached to the image is not the SBOM that was written")
+	}
+	if code, _, _ := runKeyCLI(t, pw, "", "verify-attestation", target, "--key", keys+"cosign.pub", "--type", "spdx"); code != ExitNo {
+		t.Errorf("no spdx attestation: exit %d, want %d", code, ExitNo)
+	}
 }

@@ -62,7 +62,7 @@ attestation about TARGET's digest, in a Sigstore bundle (verify it with
 			if !validFormat(format, sbomFormats) {
 				return usageError{fmt.Errorf("--format %q: want one of %s", format, strings.Join(sbomFormats, ", "))}
 			}
-			if err := att.check(output, format, sbomPredicateType(format)); err != nil {
+			if err := att.check(args[0], output, format, sbomPredicateType(format)); err != nil {
 				return err
 			}
 			ts, err := timestamp(e)

@@ -95,7 +95,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags, target string) error {
 	if !validFormat(f.format, report.Formats) {
 		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(report.Formats, ", "))}
 	}
-	if err := f.att.check(f.output, f.format, scanPredicateType(f.format)); err != nil {
+	if err := f.att.check(target, f.output, f.format, scanPredicateType(f.format)); err != nil {
 		return err
 	}
 	threshold := ""
