@@ -42,7 +42,7 @@ type Verified struct {
 	Image string `json:"image"`
 	// Referrer is the digest of the artifact manifest that carried the bundle.
 	Referrer string `json:"referrer"`
-	// Kind is "signature" or "attestation".
+	// Kind is "signature", "attestation" or LegacyKind.
 	Kind string `json:"kind"`
 	// Result is what the sign room verified.
 	Result *sign.Result `json:"result"`
@@ -59,8 +59,9 @@ type Verified struct {
 // (nothing to verify) or ErrNoValidSignature wrapping each bundle's failure; registry failures
 // are source.ErrRegistry or source.ErrNotFound.
 //
-// cosign's legacy signatures (the "sha256-<hex>.sig" tag with simple-signing payloads) are not
-// read: cosign v3 writes referrers.
+// Signatures also include cosign's legacy signatures (the "sha256-<hex>.sig" tag with
+// simple-signing payloads, Kind LegacyKind), verified with a key policy without trusted root
+// only; under other policies they fail with ErrLegacyUnsupported.
 func VerifyImage(ctx context.Context, ref string, p sign.Policy, opts VerifyOptions) ([]Verified, error) {
 	d, _, err := resolve(ctx, ref, opts.Options)
 	if err != nil {
@@ -121,6 +122,13 @@ func VerifyImage(ctx context.Context, ref string, p sign.Policy, opts VerifyOpti
 		}
 		v.Image, v.Referrer = d.String(), desc.Digest.String()
 		verified = append(verified, *v)
+	}
+	if kind == "signature" {
+		lv, lf, err := verifyLegacy(ctx, d, p, ro)
+		if err != nil {
+			return nil, err
+		}
+		verified, failures = append(verified, lv...), append(failures, lf...)
 	}
 	if len(verified) > 0 {
 		return verified, nil
