@@ -201,14 +201,8 @@ than an attestation, an invalid statement, bad flags).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.bundle, "bundle", "", "Sigstore bundle holding the attestation (required)")
-	fl.StringVar(&f.key, "key", "", "PEM public key the attestation must be signed with")
-	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted root JSON (required for keyless; with --key, also checks the transparency log)")
-	fl.StringVar(&f.identity, "certificate-identity", "", "expected certificate identity (Subject Alternative Name), exact")
-	fl.StringVar(&f.identityRegexp, "certificate-identity-regexp", "", "expected certificate identity, Go regular expression")
-	fl.StringVar(&f.issuer, "certificate-oidc-issuer", "", "expected OIDC issuer of the certificate, exact")
-	fl.StringVar(&f.issuerRegexp, "certificate-oidc-issuer-regexp", "", "expected OIDC issuer, Go regular expression")
 	fl.StringVar(&f.typeName, "type", "", "expected predicate type: a short name or an absolute URI (required)")
-	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(verifyFormats, ", "))
+	f.register(fl, "attestation")
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/hallmark-dev/hallmark/sign"
 	"github.com/hallmark-dev/hallmark/sign/oci"
@@ -27,6 +28,18 @@ type verifyFlags struct {
 	identity, identityRegexp string
 	issuer, issuerRegexp     string
 	format                   string
+}
+
+// register adds the key, keyless and --format flags every verifying command shares (flag
+// names as cosign names them); what names the thing that must be signed.
+func (f *verifyFlags) register(fl *pflag.FlagSet, what string) {
+	fl.StringVar(&f.key, "key", "", "PEM public key the "+what+" must be signed with")
+	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted root JSON (required for keyless; with --key, also checks the transparency log)")
+	fl.StringVar(&f.identity, "certificate-identity", "", "expected certificate identity (Subject Alternative Name), exact")
+	fl.StringVar(&f.identityRegexp, "certificate-identity-regexp", "", "expected certificate identity, Go regular expression")
+	fl.StringVar(&f.issuer, "certificate-oidc-issuer", "", "expected OIDC issuer of the certificate, exact")
+	fl.StringVar(&f.issuerRegexp, "certificate-oidc-issuer-regexp", "", "expected OIDC issuer, Go regular expression")
+	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(verifyFormats, ", "))
 }
 
 var verifyFormats = []string{"text", "json"}
@@ -82,13 +95,7 @@ or trusted root; bad flags; no such image); 3 the registry could not be reached.
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.bundle, "bundle", "", "Sigstore bundle to verify (required)")
-	fl.StringVar(&f.key, "key", "", "PEM public key the artifact must be signed with")
-	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted root JSON (required for keyless; with --key, also checks the transparency log)")
-	fl.StringVar(&f.identity, "certificate-identity", "", "expected certificate identity (Subject Alternative Name), exact")
-	fl.StringVar(&f.identityRegexp, "certificate-identity-regexp", "", "expected certificate identity, Go regular expression")
-	fl.StringVar(&f.issuer, "certificate-oidc-issuer", "", "expected OIDC issuer of the certificate, exact")
-	fl.StringVar(&f.issuerRegexp, "certificate-oidc-issuer-regexp", "", "expected OIDC issuer, Go regular expression")
-	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(verifyFormats, ", "))
+	f.register(fl, "artifact")
 	return cmd
 }
 
