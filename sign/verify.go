@@ -52,6 +52,38 @@ type Policy struct {
 	// verifier requires (and so has verified) transparency log entries.
 	trusted root.TrustedMaterial
 	tlog    bool
+	// logCheck, when set, runs after the signature verified (WithLogCheck).
+	logCheck LogCheck
+}
+
+// LogCheck is a transparency-log check beyond the trusted root: hallmark's own log, whose
+// entries are verified offline with the log's verifier key (package tlog). It gets the bundle
+// whose signature just verified and the policy's key (nil for keyless policies), and returns
+// the entries it verified. An error that is not already ErrVerification or ErrMalformedBundle
+// is reported as ErrTransparencyLog.
+type LogCheck func(b *bundle.Bundle, key crypto.PublicKey) ([]VerifiedLogEntry, error)
+
+// WithLogCheck returns p with c run on every bundle p verifies (blobs, attestations, image
+// signatures, release manifests alike).
+func (p Policy) WithLogCheck(c LogCheck) Policy {
+	p.logCheck = c
+	return p
+}
+
+// runLogCheck applies p.logCheck to a verified result.
+func (p Policy) runLogCheck(b *bundle.Bundle, res *Result) (*Result, error) {
+	if p.logCheck == nil {
+		return res, nil
+	}
+	entries, err := p.logCheck(b, p.key)
+	if err != nil {
+		if errors.Is(err, ErrVerification) || errors.Is(err, ErrMalformedBundle) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrTransparencyLog, err)
+	}
+	res.TransparencyLog = append(res.TransparencyLog, entries...)
+	return res, nil
 }
 
 // ParseTrustedRoot reads a Sigstore trusted root (TrustedRoot JSON, e.g. the trusted_root.json
@@ -647,7 +679,7 @@ func (p Policy) result(b *bundle.Bundle, res *verify.VerificationResult, artifac
 		}
 		r.Timestamps = append(r.Timestamps, VerifiedTimestamp{Source: src, URI: ts.URI, Time: ts.Timestamp.UTC()})
 	}
-	return r, nil
+	return p.runLogCheck(b, r)
 }
 
 func hashName(a protocommon.HashAlgorithm) string {

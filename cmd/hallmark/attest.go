@@ -18,7 +18,7 @@ import (
 )
 
 func newAttestCmd(e *env) *cobra.Command {
-	var keyPath, bundlePath, typeName, predicatePath string
+	var keyPath, bundlePath, typeName, predicatePath, tlogURL string
 	cmd := &cobra.Command{
 		Use:   "attest (SUBJECT|registry:IMAGE) --type TYPE --predicate FILE --key KEY",
 		Short: "Sign an in-toto attestation about a file and write a Sigstore bundle",
@@ -30,9 +30,11 @@ provenance), sign it as a DSSE envelope with a private key and write a Sigstore 
 or an absolute URI. --key and its password work as in "hallmark sign". The bundle is written
 atomically to --bundle (default SUBJECT.att.sigstore.json; - for standard output).
 
-The bundle carries no transparency-log entry yet: it verifies offline with the public key,
-with "hallmark verify-attestation" or "cosign verify-blob-attestation --key P.pub --bundle B
---type TYPE --insecure-ignore-tlog=true SUBJECT".
+Without --tlog the bundle carries no transparency-log entry: it verifies offline with the
+public key, with "hallmark verify-attestation" or "cosign verify-blob-attestation --key P.pub
+--bundle B --type TYPE --insecure-ignore-tlog=true SUBJECT". --tlog URL submits the envelope to
+a hallmark transparency log (hallmark log serve) and embeds the entry, its inclusion proof and
+the log's checkpoint in the bundle; verify it with --tlog-key LOG.vkey [--require-tlog].
 
 registry:IMAGE attests a container image in a registry, as "cosign attest" (v3) does: the
 statement's subject is the image's repository and manifest digest (a tag is resolved once), and
@@ -42,7 +44,8 @@ verify-attestation registry:IMAGE --key P.pub --type TYPE".`,
 		Example: `  hallmark sbom app.tar.gz --format cyclonedx-json --output sbom.cdx.json
   hallmark attest app.tar.gz --type cyclonedx --predicate sbom.cdx.json --key release.key
   hallmark attest app.tar.gz --type https://example.com/review/v1 --predicate review.json --key ci.key --bundle -
-  hallmark attest registry:ghcr.io/org/app:1.4.0 --type cyclonedx --predicate sbom.cdx.json --key release.key`,
+  hallmark attest registry:ghcr.io/org/app:1.4.0 --type cyclonedx --predicate sbom.cdx.json --key release.key
+  hallmark attest app.tar.gz --type slsaprovenance --predicate prov.json --key release.key --tlog http://log.example.com:8090`,
 		Args: exactArgs(1, "SUBJECT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -59,7 +62,7 @@ verify-attestation registry:IMAGE --key P.pub --type TYPE".`,
 				return usageError{fmt.Errorf("--type: %w", err)}
 			}
 			if ref, ok := strings.CutPrefix(name, source.RegistryPrefix); ok {
-				return runAttestImage(cmd, e, ref, keyPath, bundlePath, predicatePath, predicateType)
+				return runAttestImage(cmd, e, ref, keyPath, bundlePath, predicatePath, predicateType, tlogURL)
 			}
 			if bundlePath == "" {
 				bundlePath = name + ".att.sigstore.json"
@@ -88,6 +91,11 @@ verify-attestation registry:IMAGE --key P.pub --type TYPE".`,
 				}
 				return fmt.Errorf("attesting %s: %w", name, err)
 			}
+			if tlogURL != "" {
+				if err := logBundle(cmd.Context(), e, tlogURL, b, signer.Public()); err != nil {
+					return err
+				}
+			}
 			if err := writeBundle(e, bundlePath, b); err != nil {
 				return err
 			}
@@ -108,11 +116,12 @@ verify-attestation registry:IMAGE --key P.pub --type TYPE".`,
 	fl.StringVar(&predicatePath, "predicate", "", "JSON file holding the predicate (required)")
 	fl.StringVar(&keyPath, "key", "", "private key file (required)")
 	fl.StringVar(&bundlePath, "bundle", "", "write the bundle to FILE, - for standard output (default SUBJECT.att.sigstore.json)")
+	fl.StringVar(&tlogURL, "tlog", "", "submit the attestation to the hallmark transparency log at URL and embed the inclusion proof")
 	return cmd
 }
 
 // runAttestImage attests an image in a registry and pushes the bundle as a referrer.
-func runAttestImage(cmd *cobra.Command, e *env, ref, keyPath, bundlePath, predicatePath, predicateType string) error {
+func runAttestImage(cmd *cobra.Command, e *env, ref, keyPath, bundlePath, predicatePath, predicateType, tlogURL string) error {
 	predicate, err := readVerifyInput(predicatePath, "--predicate")
 	if err != nil {
 		return err
@@ -126,7 +135,7 @@ func runAttestImage(cmd *cobra.Command, e *env, ref, keyPath, bundlePath, predic
 	if err != nil {
 		return err
 	}
-	pushed, err := oci.AttestImage(cmd.Context(), ref, signer, predicateType, predicate, oci.Options{})
+	pushed, err := oci.AttestImage(cmd.Context(), ref, signer, predicateType, predicate, imageOptions(e, tlogURL, signer))
 	if err != nil {
 		if errors.Is(err, sign.ErrSignerFault) {
 			return codedError{code: ExitInternal, err: err}
@@ -262,8 +271,8 @@ func runVerifyAttestation(cmd *cobra.Command, e *env, f *verifyAttestationFlags,
 		if res.Signer.KeyID == "" {
 			by = res.Signer.Identity + " (" + res.Signer.Issuer + ")"
 		}
-		fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s) signed by %s\n",
-			st.PredicateType, file, res.Artifact, by)
+		fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s) signed by %s%s\n",
+			st.PredicateType, file, res.Artifact, by, logSummary(res.TransparencyLog))
 	}
 	return nil
 }
@@ -297,8 +306,8 @@ func runVerifyImageAttestation(cmd *cobra.Command, e *env, format, ref string, p
 			return err
 		}
 		if !e.quiet {
-			fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s, referrer %s) signed by key %s\n",
-				v.Statement.PredicateType, target, v.Image, v.Referrer, v.Result.Signer.KeyID)
+			fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s, referrer %s) signed by key %s%s\n",
+				v.Statement.PredicateType, target, v.Image, v.Referrer, v.Result.Signer.KeyID, logSummary(v.Result.TransparencyLog))
 		}
 	}
 	return nil

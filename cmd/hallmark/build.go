@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -145,8 +148,8 @@ func provenanceBundlePath(dir string) string {
 }
 
 type verifyProvenanceFlags struct {
-	bundle, key string
-	want        attest.ProvenanceExpectations
+	bundle, key, format string
+	want                attest.ProvenanceExpectations
 }
 
 func newVerifyProvenanceCmd(e *env) *cobra.Command {
@@ -168,15 +171,40 @@ its subjects has ARTIFACT's SHA-256), whose predicate is SLSA Provenance v1
 An expectation not given is not checked, except cleanliness. Pin at least the builder and the
 source repository: a valid signature only says who signed, not what was built from what.
 
+With --format json the result is one JSON document on standard output, also when verification
+fails: {"verified": false, "error": {"code": ..., "message": ...}} (docs/commands/verify-provenance.md).
+
 Exit status: 0 verified (what was verified is printed); 1 not verified (signature, subject,
 predicate type, or a provenance field that does not match: the message names the field and
 both values); 2 malformed input (bundle, key, statement, or a predicate that is not SLSA
 Provenance v1).`,
 		Example: `  hallmark verify-provenance dist/app.tar.gz --bundle dist.provenance.sigstore.json --key release.pub \
-    --builder-id https://hallmark.dev/builders/local@v1 --source-repo https://github.com/org/app --ref refs/tags/v1.2.0`,
+    --builder-id https://hallmark.dev/builders/local@v1 --source-repo https://github.com/org/app --ref refs/tags/v1.2.0
+
+  # The same, for a script: what was verified, or why not, as JSON
+  hallmark verify-provenance dist/app.tar.gz --bundle dist.provenance.sigstore.json --key release.pub \
+    --builder-id https://hallmark.dev/builders/local@v1 --format json | jq .source.commit`,
 		Args: exactArgs(1, "ARTIFACT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerifyProvenance(cmd, e, &f, args[0])
+			if !validFormat(f.format, verifyFormats) {
+				return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(verifyFormats, ", "))}
+			}
+			r, err := verifyProvenance(cmd, &f, args[0])
+			if f.format == "json" {
+				if err != nil {
+					r = &provenanceReport{SchemaVersion: 1, File: args[0], Bundle: f.bundle, Error: &reportError{Code: provenanceErrorCode(err), Message: err.Error()}}
+				}
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				if werr := enc.Encode(r); werr != nil && err == nil {
+					return werr
+				}
+				return err
+			}
+			if err != nil {
+				return err
+			}
+			return writeProvenanceText(e.stdout, r)
 		},
 	}
 	fl := cmd.Flags()
@@ -187,68 +215,180 @@ Provenance v1).`,
 	fl.StringVar(&f.want.SourceRepo, "source-repo", "", "required source repository URI")
 	fl.StringVar(&f.want.Ref, "ref", "", "required git ref of the source")
 	fl.BoolVar(&f.want.AllowDirty, "allow-dirty", false, "accept a build from a dirty tree")
+	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(verifyFormats, ", "))
 	return cmd
 }
 
-func runVerifyProvenance(cmd *cobra.Command, e *env, f *verifyProvenanceFlags, file string) error {
+// provenanceReport is what verify-provenance verified, and its JSON output, schema version 1
+// (docs/commands/verify-provenance.md). On failure only the first four fields and Error are
+// set.
+type provenanceReport struct {
+	SchemaVersion int    `json:"schemaVersion"`
+	Verified      bool   `json:"verified"`
+	File          string `json:"file"`
+	Bundle        string `json:"bundle"`
+	// Artifact is the SHA-256 of File, "sha256:<hex>"; Subject the statement subject with
+	// that digest, Subjects all of the statement's subjects.
+	Artifact string           `json:"artifact,omitempty"`
+	Subject  *attest.Subject  `json:"subject,omitempty"`
+	Subjects []attest.Subject `json:"subjects,omitempty"`
+	// Signer is who signed the statement (a key: its SHA-256 key id).
+	Signer        *sign.VerifiedSigner `json:"signer,omitempty"`
+	PredicateType string               `json:"predicateType,omitempty"`
+	BuilderID     string               `json:"builderId,omitempty"`
+	BuildType     string               `json:"buildType,omitempty"`
+	// Source is the git source the provenance records; nil when it records none.
+	Source *provenanceSource `json:"source,omitempty"`
+	// Checks are the checks made, all passed; NotChecked the expectations that were not
+	// given (or waived, for cleanTree with --allow-dirty). Both are in a fixed order.
+	Checks     []string     `json:"checks,omitempty"`
+	NotChecked []string     `json:"notChecked,omitempty"`
+	Error      *reportError `json:"error,omitempty"`
+}
+
+// provenanceSource is the git source of a provenance as verify-provenance reports it: every
+// field is present, ref "" when the source names none, dirty null when it does not say.
+type provenanceSource struct {
+	Repo   string `json:"repo"`
+	Ref    string `json:"ref"`
+	Commit string `json:"commit"`
+	Dirty  *bool  `json:"dirty"`
+}
+
+// reportError is why a verification failed: a stable code (provenanceErrorCode) and the
+// message also written to standard error.
+type reportError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func verifyProvenance(cmd *cobra.Command, f *verifyProvenanceFlags, file string) (*provenanceReport, error) {
 	switch {
 	case f.bundle == "":
-		return usageError{errors.New("--bundle is required")}
+		return nil, usageError{errors.New("--bundle is required")}
 	case f.key == "":
-		return usageError{errors.New("--key is required: the public key the provenance must be signed with")}
+		return nil, usageError{errors.New("--key is required: the public key the provenance must be signed with")}
 	}
 	keyPEM, err := readVerifyInput(f.key, "--key")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pub, err := cryptoutils.UnmarshalPEMToPublicKey(keyPEM)
 	if err != nil {
-		return codedError{code: ExitUsage, err: fmt.Errorf("--key %s: not a PEM public key: %w", f.key, err)}
+		return nil, codedError{code: ExitUsage, err: fmt.Errorf("--key %s: not a PEM public key: %w", f.key, err)}
 	}
 	policy, err := sign.NewKeyPolicy(pub, nil)
 	if err != nil {
-		return codedError{code: ExitUsage, err: err}
+		return nil, codedError{code: ExitUsage, err: err}
 	}
 	bundleJSON, err := readVerifyInput(f.bundle, "--bundle")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	subject, err := fileSubject(file)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	digest := "sha256:" + subject.Digest["sha256"]
 	res, st, err := sign.VerifyAttestation(cmd.Context(), digest, bundleJSON, policy, attest.SLSAProvenanceV1)
 	if err != nil {
-		return verifyError(file, f.bundle, err)
+		return nil, verifyError(file, f.bundle, err)
 	}
 	prov, err := attest.ParseProvenance(st.Predicate)
 	if err != nil {
-		return codedError{code: ExitUsage, err: fmt.Errorf("%s: %w", f.bundle, err)}
+		return nil, codedError{code: ExitUsage, err: fmt.Errorf("%s: %w", f.bundle, err)}
 	}
 	if err := attest.VerifyProvenance(prov, f.want); err != nil {
-		return codedError{code: ExitNo, err: fmt.Errorf("%s: not verified: %w", file, err)}
+		return nil, codedError{code: ExitNo, err: fmt.Errorf("%s: not verified: %w", file, err)}
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "Verified provenance: %s\n", file)
-	fmt.Fprintf(&b, "  artifact:      %s\n", digest)
-	for _, s := range st.Subject {
+	r := &provenanceReport{
+		SchemaVersion: 1, Verified: true, File: file, Bundle: f.bundle, Artifact: digest,
+		Subjects: st.Subject, Signer: &res.Signer, PredicateType: st.PredicateType,
+		BuilderID: prov.RunDetails.Builder.ID, BuildType: prov.BuildDefinition.BuildType,
+		Checks: []string{"signature", "subject", "predicateType"},
+	}
+	for i, s := range st.Subject {
 		if s.Digest["sha256"] == subject.Digest["sha256"] {
-			fmt.Fprintf(&b, "  subject:       %s\n", s.Name)
+			r.Subject = &st.Subject[i]
 			break
 		}
 	}
-	fmt.Fprintf(&b, "  signed by:     key %s\n", res.Signer.KeyID)
-	fmt.Fprintf(&b, "  builder:       %s%s\n", prov.RunDetails.Builder.ID, checked(f.want.BuilderID))
-	fmt.Fprintf(&b, "  build type:    %s%s\n", prov.BuildDefinition.BuildType, checked(f.want.BuildType))
 	if src, ok := prov.Source(); ok {
-		fmt.Fprintf(&b, "  source:        %s%s\n", src.Repo, checked(f.want.SourceRepo))
+		r.Source = &provenanceSource{Repo: src.Repo, Ref: src.Ref, Commit: src.Commit, Dirty: src.Dirty}
+	}
+	for _, c := range []struct {
+		name   string
+		pinned bool
+	}{
+		{"builderId", f.want.BuilderID != ""}, {"buildType", f.want.BuildType != ""},
+		{"sourceRepo", f.want.SourceRepo != ""}, {"ref", f.want.Ref != ""}, {"cleanTree", !f.want.AllowDirty},
+	} {
+		if c.pinned {
+			r.Checks = append(r.Checks, c.name)
+		} else {
+			r.NotChecked = append(r.NotChecked, c.name)
+		}
+	}
+	return r, nil
+}
+
+// provenanceErrorCode names why verify-provenance failed, for --format json: the most specific
+// sentinel error the failure matches (docs/commands/verify-provenance.md lists them), else
+// what its exit code says.
+func provenanceErrorCode(err error) string {
+	for _, c := range []struct {
+		err  error
+		code string
+	}{
+		{attest.ErrProvenance, "provenance-mismatch"},
+		{sign.ErrSubjectMismatch, "subject-mismatch"},
+		{sign.ErrPredicateTypeMismatch, "predicate-type-mismatch"},
+		{sign.ErrSignature, "signature"},
+		{sign.ErrDigestMismatch, "digest-mismatch"},
+		{sign.ErrAlgorithm, "algorithm"},
+		{sign.ErrVerification, "not-verified"},
+		{attest.ErrInvalidProvenance, "malformed-provenance"},
+		{sign.ErrNotAttestation, "not-attestation"},
+		{sign.ErrMalformedBundle, "malformed-bundle"},
+		{sign.ErrInvalidPolicy, "invalid-key"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	switch exitCode(err) {
+	case ExitUsage:
+		return "malformed-input"
+	case ExitNo:
+		return "not-verified"
+	}
+	return "internal"
+}
+
+func writeProvenanceText(w io.Writer, r *provenanceReport) error {
+	pinned := func(check string) string {
+		if slices.Contains(r.Checks, check) {
+			return " (as required)"
+		}
+		return " (not checked)"
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Verified provenance: %s\n", r.File)
+	fmt.Fprintf(&b, "  artifact:      %s\n", r.Artifact)
+	if r.Subject != nil {
+		fmt.Fprintf(&b, "  subject:       %s\n", r.Subject.Name)
+	}
+	fmt.Fprintf(&b, "  signed by:     key %s\n", r.Signer.KeyID)
+	fmt.Fprintf(&b, "  builder:       %s%s\n", r.BuilderID, pinned("builderId"))
+	fmt.Fprintf(&b, "  build type:    %s%s\n", r.BuildType, pinned("buildType"))
+	if src := r.Source; src != nil {
+		fmt.Fprintf(&b, "  source:        %s%s\n", src.Repo, pinned("sourceRepo"))
 		fmt.Fprintf(&b, "  commit:        %s\n", src.Commit)
 		ref := src.Ref
 		if ref == "" {
 			ref = "(none)"
 		}
-		fmt.Fprintf(&b, "  ref:           %s%s\n", ref, checked(f.want.Ref))
+		fmt.Fprintf(&b, "  ref:           %s%s\n", ref, pinned("ref"))
 		dirty := "unknown"
 		if src.Dirty != nil {
 			dirty = fmt.Sprint(*src.Dirty)
@@ -257,15 +397,6 @@ func runVerifyProvenance(cmd *cobra.Command, e *env, f *verifyProvenanceFlags, f
 	} else {
 		fmt.Fprintf(&b, "  source:        (no git source recorded)\n")
 	}
-	_, err = e.stdout.Write(b.Bytes())
+	_, err := w.Write(b.Bytes())
 	return err
-}
-
-// checked marks the fields the verifier pinned, so that an unpinned one is not mistaken for a
-// verified one.
-func checked(want string) string {
-	if want == "" {
-		return " (not checked)"
-	}
-	return " (as required)"
 }

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hallmark-dev/hallmark/attest"
 )
@@ -48,8 +51,11 @@ func buildCheckout(t *testing.T) string {
 	dir := t.TempDir()
 	git := func(args ...string) {
 		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		// Fixed names and dates make the commit id the same on every run, for the golden
+		// transcripts.
 		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_DATE=2023-11-14T22:13:20Z", "GIT_COMMITTER_DATE=2023-11-14T22:13:20Z")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
@@ -211,6 +217,20 @@ func TestBuildDirtyTree(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stdout, "dirty:         true") {
 		t.Errorf("dirty with --allow-dirty: exit %d, %s%s", code, stdout, stderr)
 	}
+
+	// The same as JSON: dirty is true, and cleanliness is listed as not checked.
+	code, stdout, _ = runBuildCLI(t, nil, append(args, "--allow-dirty", "--format", "json")...)
+	checkProvenanceJSON(t, code, stdout)
+	var r provenanceReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil || r.Source == nil || r.Source.Dirty == nil || !*r.Source.Dirty ||
+		!slices.Contains(r.NotChecked, "cleanTree") || slices.Contains(r.Checks, "cleanTree") {
+		t.Errorf("dirty as JSON: %v\n%s", err, stdout)
+	}
+	code, stdout, _ = runBuildCLI(t, nil, append(args, "--format", "json")...)
+	checkProvenanceJSON(t, code, stdout)
+	if code != ExitNo || !strings.Contains(stdout, `"code": "provenance-mismatch"`) || !strings.Contains(stdout, "built from a dirty tree") {
+		t.Errorf("dirty without --allow-dirty as JSON: exit %d\n%s", code, stdout)
+	}
 }
 
 func TestBuildFailures(t *testing.T) {
@@ -252,4 +272,101 @@ func cmpJSON(t *testing.T, got, want any) bool {
 	g, err1 := json.Marshal(got)
 	w, err2 := json.Marshal(want)
 	return err1 == nil && err2 == nil && bytes.Equal(g, w)
+}
+
+// provenanceTranscripts are verify-provenance invocations whose whole output is reviewed in
+// testdata/golden (rewritten with -update), run against provenance that TestVerifyProvenanceGolden
+// builds and signs first. "$PUB" is the signing key's public half, "$OTHERPUB" another key.
+var provenanceTranscripts = []transcript{
+	{name: "verify-provenance-text", args: []string{"verify-provenance", "out/a.txt", "--bundle", "out.provenance.sigstore.json", "--key", "$PUB",
+		"--builder-id", attest.DefaultBuilderID, "--source-repo", "https://github.com/hallmark-dev/demo", "--ref", "refs/heads/main"}},
+	{name: "verify-provenance-json", args: []string{"verify-provenance", "out/a.txt", "--bundle", "out.provenance.sigstore.json", "--key", "$PUB",
+		"--builder-id", attest.DefaultBuilderID, "--build-type", attest.BuildTypeLocal, "--source-repo", "https://github.com/hallmark-dev/demo",
+		"--ref", "refs/heads/main", "--format", "json"}},
+	{name: "verify-provenance-json-unpinned", args: []string{"verify-provenance", "out/bin/app", "--bundle", "out.provenance.sigstore.json", "--key", "$PUB",
+		"--allow-dirty", "-f", "json"}},
+	{name: "verify-provenance-json-other-builder", args: []string{"verify-provenance", "out/a.txt", "--bundle", "out.provenance.sigstore.json", "--key", "$PUB",
+		"--builder-id", "https://ci.example.com/trusted", "--format", "json"}},
+	{name: "verify-provenance-json-other-ref", args: []string{"verify-provenance", "out/a.txt", "--bundle", "out.provenance.sigstore.json", "--key", "$PUB",
+		"--ref", "refs/tags/v1.0.0", "--format", "json"}},
+	{name: "verify-provenance-json-other-key", args: []string{"verify-provenance", "out/a.txt", "--bundle", "out.provenance.sigstore.json", "--key", "$OTHERPUB",
+		"--format", "json"}},
+	{name: "verify-provenance-json-not-subject", args: []string{"verify-provenance", "main.c", "--bundle", "out.provenance.sigstore.json", "--key", "$PUB",
+		"--format", "json"}},
+	{name: "verify-provenance-json-malformed-bundle", args: []string{"verify-provenance", "out/a.txt", "--bundle", "main.c", "--key", "$PUB",
+		"--format", "json"}},
+	{name: "verify-provenance-json-no-bundle", args: []string{"verify-provenance", "out/a.txt", "--key", "$PUB", "--format", "json"}},
+	{name: "verify-provenance-bad-format", args: []string{"verify-provenance", "out/a.txt", "--bundle", "out.provenance.sigstore.json", "--key", "$PUB",
+		"--format", "yaml"}},
+}
+
+// TestVerifyProvenanceGolden builds in a checkout whose commit id is fixed, signs its
+// provenance, and compares each verify-provenance transcript with testdata/golden. JSON output
+// is also checked to be one document of the documented shape, on success and on failure.
+func TestVerifyProvenanceGolden(t *testing.T) {
+	pkgDir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildCheckout(t)
+	code, _, stderr := runBuildCLI(t, buildPassword, "build", "--output-dir", "out", "--key", buildKey, "--", "sh", "-c", buildScript)
+	if code != ExitOK {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	for _, tc := range provenanceTranscripts {
+		t.Run(tc.name, func(t *testing.T) {
+			args := slices.Clone(tc.args)
+			for i, a := range args {
+				args[i] = strings.NewReplacer("$OTHERPUB", otherPub, "$PUB", buildPub).Replace(a)
+			}
+			code, stdout, stderr := runBuildCLI(t, nil, args...)
+			if slices.Contains(args, "json") {
+				checkProvenanceJSON(t, code, stdout)
+			}
+			got := fmt.Sprintf("# hallmark %s\n# exit %d\n-- stdout --\n%s-- stderr --\n%s", strings.Join(tc.args, " "), code, scrub(stdout), scrub(stderr))
+			path := filepath.Join(pkgDir, "testdata", "golden", tc.name+".txt")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestVerifyProvenanceGolden -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("transcript %s changed (-want +got); rerun with -update if intended:\n%s", path, diff)
+			}
+		})
+	}
+}
+
+// checkProvenanceJSON checks that stdout is exactly one JSON document of the documented shape:
+// verified with its details on exit 0, verified false with an error code and message
+// otherwise.
+func checkProvenanceJSON(t *testing.T, code int, stdout string) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.DisallowUnknownFields()
+	var r provenanceReport
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("stdout is not a verify-provenance JSON document: %v\n%s", err, stdout)
+	}
+	if dec.More() {
+		t.Fatalf("more than one JSON document on stdout:\n%s", stdout)
+	}
+	if r.SchemaVersion != 1 || r.File == "" {
+		t.Errorf("schemaVersion %d, file %q", r.SchemaVersion, r.File)
+	}
+	if code == ExitOK {
+		if !r.Verified || r.Error != nil || r.Subject == nil || r.Signer == nil || r.BuilderID == "" || r.Source == nil ||
+			!slices.Contains(r.Checks, "signature") || r.PredicateType != attest.SLSAProvenanceV1 {
+			t.Errorf("verified output lacks a field: %+v", r)
+		}
+		return
+	}
+	if r.Verified || r.Error == nil || r.Error.Code == "" || r.Error.Message == "" || r.Signer != nil || r.Checks != nil {
+		t.Errorf("failure output: %+v", r)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,7 +18,7 @@ import (
 )
 
 func newSignCmd(e *env) *cobra.Command {
-	var keyPath, bundlePath string
+	var keyPath, bundlePath, tlogURL string
 	cmd := &cobra.Command{
 		Use:   "sign FILE|registry:IMAGE",
 		Short: "Sign a file with a key and write a Sigstore bundle",
@@ -29,8 +30,13 @@ password comes from $HALLMARK_PASSWORD or a terminal prompt), or an unencrypted 
 EC private key PEM. The bundle is written atomically to --bundle (default FILE.sigstore.json;
 - for standard output). FILE may be - for standard input, with --bundle given.
 
-The bundle carries no transparency-log entry yet: it verifies offline with the public key,
-with "hallmark verify" or "cosign verify-blob --key P.pub --bundle B --insecure-ignore-tlog=true FILE".
+Without --tlog the bundle carries no transparency-log entry: it verifies offline with the
+public key, with "hallmark verify" or "cosign verify-blob --key P.pub --bundle B
+--insecure-ignore-tlog=true FILE". --tlog URL submits the signature (digest, signature, public
+key: a Rekor v2 hashedrekord entry) to a hallmark transparency log (hallmark log serve) and
+embeds the entry, its inclusion proof and the log's checkpoint in the bundle; verify it with
+--tlog-key LOG.vkey [--require-tlog]. Ed25519 blob signatures cannot be logged (the log checks
+signatures over the digest); use an ECDSA key.
 
 registry:IMAGE signs a container image in a registry, as cosign v3 does: the tag is resolved
 to the manifest digest, an in-toto statement about that digest (predicate type
@@ -42,7 +48,8 @@ or "cosign verify --key P.pub --insecure-ignore-tlog=true IMAGE".`,
 		Example: `  hallmark sign app.tar.gz --key release.key
   hallmark sign app.tar.gz --key release.key --bundle app.tar.gz.sigstore.json
   HALLMARK_PASSWORD=... hallmark sign sbom.cdx.json --key ci.key --bundle - > sbom.bundle.json
-  hallmark sign registry:ghcr.io/org/app:1.4.0 --key release.key`,
+  hallmark sign registry:ghcr.io/org/app:1.4.0 --key release.key
+  hallmark sign app.tar.gz --key release.key --tlog http://log.example.com:8090`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -50,7 +57,7 @@ or "cosign verify --key P.pub --insecure-ignore-tlog=true IMAGE".`,
 				return usageError{errors.New("--key is required: the private key to sign with (hallmark key generate makes one)")}
 			}
 			if ref, ok := strings.CutPrefix(name, source.RegistryPrefix); ok {
-				return runSignImage(cmd, e, keyPath, bundlePath, ref)
+				return runSignImage(cmd, e, keyPath, bundlePath, tlogURL, ref)
 			}
 			if bundlePath == "" {
 				if name == "-" {
@@ -79,6 +86,11 @@ or "cosign verify --key P.pub --insecure-ignore-tlog=true IMAGE".`,
 				}
 				return fmt.Errorf("signing %s: %w", name, err)
 			}
+			if tlogURL != "" {
+				if err := logBundle(cmd.Context(), e, tlogURL, b, signer.Public()); err != nil {
+					return err
+				}
+			}
 			if err := writeBundle(e, bundlePath, b); err != nil {
 				return err
 			}
@@ -96,16 +108,17 @@ or "cosign verify --key P.pub --insecure-ignore-tlog=true IMAGE".`,
 	}
 	cmd.Flags().StringVar(&keyPath, "key", "", "private key file (required)")
 	cmd.Flags().StringVar(&bundlePath, "bundle", "", "write the bundle to FILE, - for standard output (default FILE.sigstore.json)")
+	cmd.Flags().StringVar(&tlogURL, "tlog", "", "submit the signature to the hallmark transparency log at URL and embed the inclusion proof")
 	return cmd
 }
 
 // runSignImage signs an image in a registry and pushes the signature as a referrer.
-func runSignImage(cmd *cobra.Command, e *env, keyPath, bundlePath, ref string) error {
+func runSignImage(cmd *cobra.Command, e *env, keyPath, bundlePath, tlogURL, ref string) error {
 	signer, err := loadSigner(e, keyPath)
 	if err != nil {
 		return err
 	}
-	pushed, err := oci.SignImage(cmd.Context(), ref, signer, oci.Options{})
+	pushed, err := oci.SignImage(cmd.Context(), ref, signer, imageOptions(e, tlogURL, signer))
 	if err != nil {
 		if errors.Is(err, sign.ErrSignerFault) {
 			return codedError{code: ExitInternal, err: err}
@@ -121,6 +134,18 @@ func runSignImage(cmd *cobra.Command, e *env, keyPath, bundlePath, ref string) e
 			pushed.Bundle.GetVerificationMaterial().GetPublicKey().GetHint(), pushed.Referrer)
 	}
 	return nil
+}
+
+// imageOptions are the sign/oci options of an image signature: with --tlog, the bundle is
+// logged (and the entry embedded) before it is pushed.
+func imageOptions(e *env, tlogURL string, signer sign.Signer) oci.Options {
+	var o oci.Options
+	if tlogURL != "" {
+		o.Transparency = func(ctx context.Context, b *bundle.Bundle) error {
+			return logBundle(ctx, e, tlogURL, b, signer.Public())
+		}
+	}
+	return o
 }
 
 // writeBundleCopy writes the bundle pushed to a registry to bundlePath too, when asked.

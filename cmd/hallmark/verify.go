@@ -28,6 +28,8 @@ type verifyFlags struct {
 	identity, identityRegexp string
 	issuer, issuerRegexp     string
 	format                   string
+	tlogKey                  string
+	requireTlog              bool
 }
 
 // register adds the key, keyless and --format flags every verifying command shares (flag
@@ -40,6 +42,8 @@ func (f *verifyFlags) register(fl *pflag.FlagSet, what string) {
 	fl.StringVar(&f.issuer, "certificate-oidc-issuer", "", "expected OIDC issuer of the certificate, exact")
 	fl.StringVar(&f.issuerRegexp, "certificate-oidc-issuer-regexp", "", "expected OIDC issuer, Go regular expression")
 	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(verifyFormats, ", "))
+	fl.StringVar(&f.tlogKey, "tlog-key", "", "C2SP verifier key file of a hallmark transparency log (its log.vkey): check the bundle's entries in that log offline")
+	fl.BoolVar(&f.requireTlog, "require-tlog", false, "fail unless the bundle has a verified entry in the --tlog-key log")
 }
 
 var verifyFormats = []string{"text", "json"}
@@ -184,7 +188,7 @@ func writeVerifyText(w io.Writer, file string, r *sign.Result) error {
 		fmt.Fprintf(&b, "  attestation:   %s (%d subject(s))\n", s.PredicateType, len(s.Subjects))
 	}
 	if len(r.TransparencyLog) == 0 {
-		fmt.Fprintf(&b, "  tlog:          not checked (no --trusted-root)\n")
+		fmt.Fprintf(&b, "  tlog:          not checked (no --trusted-root or --tlog-key)\n")
 	}
 	for _, e := range r.TransparencyLog {
 		fmt.Fprintf(&b, "  tlog entry:    %s index %d", e.LogURL, e.LogIndex)
@@ -324,5 +328,5 @@ func verifyPolicy(f *verifyFlags) (sign.Policy, error) {
 	if err != nil {
 		return sign.Policy{}, codedError{code: ExitUsage, err: err}
 	}
-	return p, nil
+	return applyTlogFlags(p, f.tlogKey, f.requireTlog)
 }

@@ -41,7 +41,7 @@ func TestVerifyCommand(t *testing.T) {
 	}{
 		{"keyless-ok", append([]string{artifact, "--bundle", bundle("happy-path-v0.3")}, keyless...), 0, "signed by:     " + id},
 		{"keyless-regexp", []string{artifact, "--bundle", bundle("happy-path-v0.3"), "--trusted-root", pgRoot, "--certificate-identity-regexp", "^https://github.com/sigstore-conformance/", "--certificate-oidc-issuer-regexp", "githubusercontent"}, 0, "tlog entry:"},
-		{"key-ok", []string{artifact, "--bundle", bundle("managed-key-happy-path"), "--key", filepath.Join(bv, "managed-key-happy-path", "key.pub")}, 0, "not checked (no --trusted-root)"},
+		{"key-ok", []string{artifact, "--bundle", bundle("managed-key-happy-path"), "--key", filepath.Join(bv, "managed-key-happy-path", "key.pub")}, 0, "not checked (no --trusted-root or --tlog-key)"},
 		{"key-and-root", []string{artifact, "--bundle", bundle("managed-key-happy-path"), "--key", filepath.Join(bv, "managed-key-happy-path", "key.pub"), "--trusted-root", pgRoot}, 0, "integrated"},
 		{"wrong-identity", []string{artifact, "--bundle", bundle("happy-path-v0.3"), "--trusted-root", pgRoot, "--certificate-identity", "someone@example.com", "--certificate-oidc-issuer", issuer}, 1, "certificate identity"},
 		{"wrong-artifact", append([]string{filepath.Join(bv, "happy-path-v0.3", "README"), "--bundle", bundle("happy-path-v0.3")}, keyless...), 1, "artifact digest mismatch"},

@@ -40,12 +40,19 @@ func cosignBinary(t *testing.T) string {
 
 func runCosign(t *testing.T, bin, dir string, args ...string) (string, error) {
 	t.Helper()
+	return runCosignPassword(t, bin, dir, "", args...)
+}
+
+// runCosignPassword runs cosign in dir with COSIGN_PASSWORD set to password (the fixture keys
+// of sign/testdata/keys have "hallmark-test"); no TUF fetch, no Sigstore services: everything
+// is local.
+func runCosignPassword(t *testing.T, bin, dir, password string, args ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
-	// No password on the test key; no TUF fetch, no Sigstore services: everything is local.
-	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+dir, "TUF_ROOT="+filepath.Join(dir, "tuf"))
+	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD="+password, "HOME="+dir, "TUF_ROOT="+filepath.Join(dir, "tuf"))
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -6,5 +6,8 @@
 // verifies what the other signed. Registries without the referrers API get the referrers tag
 // schema ("sha256-<hex>"), which go-containerregistry maintains for us. Signing an image is
 // signing an in-toto statement of predicate type SignPredicateType about the digest; the
-// signatures themselves are made and checked by the sign room.
+// signatures themselves are made and checked by the sign room. Verification also reads what
+// older cosign writes: the "sha256-<hex>.sig" and ".att" tags (legacy.go, legacyatt.go), and
+// in-toto Statement v0.1, which cosign attest still writes (statement.go). A transparency log
+// enters through Options.Transparency, which sees each bundle before it is pushed.
 package oci

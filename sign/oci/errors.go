@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/hallmark-dev/hallmark/sign"
@@ -26,4 +27,9 @@ var (
 	// subject, or its bundle is too large. It is reported inside ErrNoValidSignature when no
 	// other signature verified.
 	ErrMalformedReferrer = fmt.Errorf("%w: malformed signature referrer", sign.ErrMalformedBundle)
+
+	// ErrTransparency: Options.Transparency failed (the log refused or could not be reached),
+	// so SignImage or AttestImage pushed nothing. The error wraps the hook's own error; retry
+	// once the log is back, or sign without a log if the policy allows it.
+	ErrTransparency = errors.New("transparency log hook failed, nothing was pushed")
 )

@@ -26,15 +26,15 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/hallmark-dev/hallmark/sign"
-	"github.com/hallmark-dev/hallmark/source"
 )
 
 // cosign's legacy image signatures (cosign before v3, and v3 with --new-bundle-format=false)
 // are not bundles: they live under the tag "<repo>:sha256-<hex>.sig" as an image manifest
 // whose layers are "simple signing" payloads, each signed with the signature in a layer
-// annotation. Images signed that way are still everywhere, so VerifyImage reads them too, with
-// a key policy only: their certificates and Rekor bundles are another format that hallmark does
-// not check, and pretending to would be worse than refusing.
+// annotation. Legacy attestations live under "<repo>:sha256-<hex>.att", one DSSE envelope per
+// layer (legacyatt.go). Images signed that way are still everywhere, so VerifyImage reads them
+// too, with a key policy only: their certificates and Rekor bundles are another format that
+// hallmark does not check, and pretending to would be worse than refusing.
 
 // LegacyKind is the Verified.Kind of a legacy simple-signing signature.
 const LegacyKind = "legacy-signature"
@@ -71,49 +71,65 @@ var (
 	ErrLegacyUnsupported = fmt.Errorf("%w: legacy signature not verifiable under this policy (key policies without trusted root only)", sign.ErrVerification)
 )
 
-// legacyTag is where cosign's legacy signatures of image d live.
-func legacyTag(d name.Digest) name.Tag {
-	return d.Context().Tag(strings.Replace(d.DigestStr(), ":", "-", 1) + ".sig")
+// legacyTag is where cosign's legacy signatures (suffix ".sig") or attestations (".att") of
+// image d live.
+func legacyTag(d name.Digest, suffix string) name.Tag {
+	return d.Context().Tag(strings.Replace(d.DigestStr(), ":", "-", 1) + suffix)
 }
 
-// verifyLegacy verifies the legacy signatures of image d under p. A missing tag is no
-// signature; a layer that does not verify is a failure; a registry failure is an error.
-func verifyLegacy(ctx context.Context, d name.Digest, p sign.Policy, ro []remote.Option) (verified []Verified, failures []error, err error) {
-	tag := legacyTag(d)
-	desc, err := remote.Get(tag, ro...)
-	if err != nil {
-		var te *transport.Error
-		if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
-			return nil, nil, nil
-		}
-		return nil, nil, registryErr(tag.String(), err)
+// legacySignatures lists the legacy signatures of image d as candidates: one per
+// simple-signing layer of the ".sig" tag. A missing tag is no candidate; a tag that is not a
+// legacy signature is a failure; a registry failure is an error.
+func legacySignatures(ctx context.Context, d name.Digest, p sign.Policy, ro []remote.Option) ([]candidate, []error, error) {
+	tag := legacyTag(d, ".sig")
+	desc, err := getLegacyTag(tag, ro)
+	if desc == nil || err != nil {
+		return nil, nil, err
 	}
 	layers, err := parseLegacyManifest(desc.Manifest)
 	if err != nil {
 		return nil, []error{fmt.Errorf("legacy signature %s: %w", tag.TagStr(), err)}, nil
 	}
+	cands := make([]candidate, len(layers))
 	for i, l := range layers {
-		res, err := verifyLegacyLayer(ctx, d, l, p, ro)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			if errors.Is(err, source.ErrRegistry) || errors.Is(err, source.ErrNotFound) {
-				return nil, nil, err
-			}
-			failures = append(failures, fmt.Errorf("legacy signature %s layer %d: %w", tag.TagStr(), i, err))
-			continue
+		cands[i] = candidate{
+			name: fmt.Sprintf("legacy signature %s layer %d", tag.TagStr(), i),
+			check: func() (*Verified, error) {
+				res, err := verifyLegacyLayer(ctx, d, l, p, ro)
+				if err != nil {
+					return nil, err
+				}
+				return &Verified{Image: d.String(), Referrer: desc.Digest.String(), Kind: LegacyKind, Result: res}, nil
+			},
 		}
-		verified = append(verified, Verified{Image: d.String(), Referrer: desc.Digest.String(), Kind: LegacyKind, Result: res})
 	}
-	return verified, failures, nil
+	return cands, nil, nil
+}
+
+// getLegacyTag fetches a legacy tag's manifest: nil and no error when there is no such tag.
+func getLegacyTag(tag name.Tag, ro []remote.Option) (*remote.Descriptor, error) {
+	desc, err := remote.Get(tag, ro...)
+	if err != nil {
+		var te *transport.Error
+		if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+			return nil, nil
+		}
+		return nil, registryErr(tag.String(), err)
+	}
+	return desc, nil
 }
 
 // parseLegacyManifest checks that raw is an image manifest of at most maxLegacyLayers layers
 // and returns its simple-signing layers (others, which cosign never writes, are ignored).
 func parseLegacyManifest(raw []byte) ([]v1.Descriptor, error) {
+	return parseLegacyLayers(raw, SimpleSigningMediaType, ErrMalformedLegacySignature)
+}
+
+// parseLegacyLayers checks that raw is an image manifest of at most maxLegacyLayers layers
+// and returns its layers of media type mt; failures are malformed.
+func parseLegacyLayers(raw []byte, mt types.MediaType, malformed error) ([]v1.Descriptor, error) {
 	if len(raw) > maxManifestSize {
-		return nil, fmt.Errorf("%w: manifest of %d bytes, more than %d", ErrMalformedLegacySignature, len(raw), maxManifestSize)
+		return nil, fmt.Errorf("%w: manifest of %d bytes, more than %d", malformed, len(raw), maxManifestSize)
 	}
 	var mf struct {
 		SchemaVersion int             `json:"schemaVersion"`
@@ -121,35 +137,31 @@ func parseLegacyManifest(raw []byte) ([]v1.Descriptor, error) {
 		Layers        []v1.Descriptor `json:"layers"`
 	}
 	if err := json.Unmarshal(raw, &mf); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %w", ErrMalformedLegacySignature, err)
+		return nil, fmt.Errorf("%w: manifest: %w", malformed, err)
 	}
 	if mf.SchemaVersion != 2 || (mf.MediaType != types.OCIManifestSchema1 && mf.MediaType != types.DockerManifestSchema2) {
-		return nil, fmt.Errorf("%w: not an image manifest (schemaVersion %d, mediaType %q)", ErrMalformedLegacySignature, mf.SchemaVersion, mf.MediaType)
+		return nil, fmt.Errorf("%w: not an image manifest (schemaVersion %d, mediaType %q)", malformed, mf.SchemaVersion, mf.MediaType)
 	}
 	if len(mf.Layers) > maxLegacyLayers {
-		return nil, fmt.Errorf("%w: %d layers, at most %d are examined", ErrMalformedLegacySignature, len(mf.Layers), maxLegacyLayers)
+		return nil, fmt.Errorf("%w: %d layers, at most %d are examined", malformed, len(mf.Layers), maxLegacyLayers)
 	}
 	var out []v1.Descriptor
 	for _, l := range mf.Layers {
-		if l.MediaType == SimpleSigningMediaType {
+		if l.MediaType == mt {
 			out = append(out, l)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no %s layer", ErrMalformedLegacySignature, SimpleSigningMediaType)
+		return nil, fmt.Errorf("%w: no %s layer", malformed, mt)
 	}
 	return out, nil
 }
 
 // verifyLegacyLayer verifies one simple-signing layer of image d with the policy's key.
 func verifyLegacyLayer(ctx context.Context, d name.Digest, l v1.Descriptor, p sign.Policy, ro []remote.Option) (*sign.Result, error) {
-	key := p.PublicKey()
-	switch {
-	case key == nil:
-		_, keyless := l.Annotations[annotationLegacyCertificate]
-		return nil, fmt.Errorf("%w: a keyless policy (certificate present: %v)", ErrLegacyUnsupported, keyless)
-	case p.TrustedMaterial() != nil:
-		return nil, fmt.Errorf("%w: the policy has a trusted root, and the signature's transparency log entry is not checked on this format", ErrLegacyUnsupported)
+	key, err := legacyKey(p, l)
+	if err != nil {
+		return nil, err
 	}
 	sigB64, ok := l.Annotations[annotationLegacySignature]
 	if !ok {
@@ -159,10 +171,7 @@ func verifyLegacyLayer(ctx context.Context, d name.Digest, l v1.Descriptor, p si
 	if err != nil || len(sig) == 0 {
 		return nil, fmt.Errorf("%w: signature annotation is not base64", ErrMalformedLegacySignature)
 	}
-	if l.Size <= 0 || l.Size > maxPayloadSize || l.Digest.Algorithm != "sha256" || len(l.Digest.Hex) != 64 {
-		return nil, fmt.Errorf("%w: payload of %d bytes (at most %d), digest %q", ErrMalformedLegacySignature, l.Size, maxPayloadSize, l.Digest)
-	}
-	payload, err := fetchBlob(ctx, d, l, ro)
+	payload, err := fetchBlob(ctx, d, l, maxPayloadSize, ErrMalformedLegacySignature, ro)
 	if err != nil {
 		return nil, err
 	}
@@ -172,22 +181,49 @@ func verifyLegacyLayer(ctx context.Context, d name.Digest, l v1.Descriptor, p si
 	if err := verifyPayloadSignature(key, payload, sig); err != nil {
 		return nil, err
 	}
-	der, err := x509.MarshalPKIXPublicKey(key)
+	signer, err := keySigner(key)
 	if err != nil {
-		return nil, fmt.Errorf("%w: public key: %w", sign.ErrInvalidPolicy, err)
+		return nil, err
 	}
-	sum := sha256.Sum256(der)
 	return &sign.Result{
 		MediaType: SimpleSigningMediaType,
 		Artifact:  d.DigestStr(),
-		Signer:    sign.VerifiedSigner{Kind: "key", KeyID: "sha256:" + hex.EncodeToString(sum[:])},
+		Signer:    signer,
 		Payload:   payload,
 	}, nil
 }
 
-// fetchBlob reads layer l of d's repository, exactly l.Size bytes; go-containerregistry checks
-// the digest once the blob is read to its end.
-func fetchBlob(ctx context.Context, d name.Digest, l v1.Descriptor, ro []remote.Option) ([]byte, error) {
+// legacyKey returns the policy's key for a legacy signature or attestation in layer l, or
+// ErrLegacyUnsupported when the policy asks for more than a key can show on this format.
+func legacyKey(p sign.Policy, l v1.Descriptor) (crypto.PublicKey, error) {
+	key := p.PublicKey()
+	switch {
+	case key == nil:
+		_, keyless := l.Annotations[annotationLegacyCertificate]
+		return nil, fmt.Errorf("%w: a keyless policy (certificate present: %v)", ErrLegacyUnsupported, keyless)
+	case p.TrustedMaterial() != nil:
+		return nil, fmt.Errorf("%w: the policy has a trusted root, and the transparency log entry is not checked on this format", ErrLegacyUnsupported)
+	}
+	return key, nil
+}
+
+// keySigner names a verified key as the sign room does: the SHA-256 of its PKIX DER.
+func keySigner(key crypto.PublicKey) (sign.VerifiedSigner, error) {
+	der, err := x509.MarshalPKIXPublicKey(key)
+	if err != nil {
+		return sign.VerifiedSigner{}, fmt.Errorf("%w: public key: %w", sign.ErrInvalidPolicy, err)
+	}
+	sum := sha256.Sum256(der)
+	return sign.VerifiedSigner{Kind: "key", KeyID: "sha256:" + hex.EncodeToString(sum[:])}, nil
+}
+
+// fetchBlob reads layer l of d's repository, exactly l.Size bytes, at most max; the descriptor
+// and the blob's failures are malformed. go-containerregistry checks the digest once the blob
+// is read to its end; a short read is checked here.
+func fetchBlob(ctx context.Context, d name.Digest, l v1.Descriptor, max int64, malformed error, ro []remote.Option) ([]byte, error) {
+	if l.Size <= 0 || l.Size > max || l.Digest.Algorithm != "sha256" || len(l.Digest.Hex) != 64 {
+		return nil, fmt.Errorf("%w: blob of %d bytes (at most %d), digest %q", malformed, l.Size, max, l.Digest)
+	}
 	layer, err := remote.Layer(d.Context().Digest(l.Digest.String()), ro...)
 	if err != nil {
 		return nil, registryErr(d.String(), err)
@@ -202,14 +238,13 @@ func fetchBlob(ctx context.Context, d name.Digest, l v1.Descriptor, ro []remote.
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: payload blob %s: %w", ErrMalformedLegacySignature, l.Digest, err)
+		return nil, fmt.Errorf("%w: blob %s: %w", malformed, l.Digest, err)
 	}
 	if int64(len(data)) != l.Size {
-		return nil, fmt.Errorf("%w: payload blob %s is %d bytes, the manifest says %d", ErrMalformedLegacySignature, l.Digest, len(data), l.Size)
+		return nil, fmt.Errorf("%w: blob %s is %d bytes, the manifest says %d", malformed, l.Digest, len(data), l.Size)
 	}
-	// A short read stops before go-containerregistry's digest check, so check it here too.
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != l.Digest.Hex {
-		return nil, fmt.Errorf("%w: payload blob does not match its digest %s", ErrMalformedLegacySignature, l.Digest)
+		return nil, fmt.Errorf("%w: blob does not match its digest %s", malformed, l.Digest)
 	}
 	return data, nil
 }

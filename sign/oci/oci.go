@@ -42,11 +42,21 @@ var emptyConfig = []byte("{}")
 // emptyMediaType is the media type of the empty descriptor.
 const emptyMediaType = "application/vnd.oci.empty.v1+json"
 
-// Options says how to reach the registry.
+// Options says how to reach the registry, and what to do with a bundle before it is pushed.
 type Options struct {
 	// Remote are extra go-containerregistry options (transport, auth). Without an auth option
 	// the credentials of ~/.docker/config.json and its helpers are used, as docker does.
 	Remote []remote.Option
+
+	// Transparency, when set, is called by SignImage and AttestImage with the signed bundle
+	// after signing and before anything is marshalled or uploaded: it is where a transparency
+	// log entry is made (e.g. by submitting the DSSE envelope to a log) and recorded in
+	// b.Bundle.VerificationMaterial.TlogEntries, so that the bundle pushed carries it. It may
+	// change the bundle's verification material; it must not change the envelope, whose
+	// signature it would break. An error aborts signing with ErrTransparency and nothing is
+	// pushed: an image is never left with a signature the log does not know about. Nil means
+	// no log, as `cosign sign --tlog-upload=false`.
+	Transparency func(ctx context.Context, b *bundle.Bundle) error
 }
 
 func (o Options) remote(ctx context.Context) []remote.Option {
@@ -94,6 +104,11 @@ func AttestImage(ctx context.Context, ref string, s sign.Signer, predicateType s
 	b, err := sign.SignStatement(ctx, s, statement)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Transparency != nil {
+		if err := opts.Transparency(ctx, b); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTransparency, d, err)
+		}
 	}
 	raw, err := sign.MarshalBundle(b)
 	if err != nil {

@@ -249,8 +249,18 @@ func TestAttestRoundTrip(t *testing.T) {
 	if err != nil || len(sigs) != 1 || sigs[0].Kind != "signature" {
 		t.Fatalf("signatures: %+v, %v", sigs, err)
 	}
-	if _, err := VerifyImage(ctx, ref, p, VerifyOptions{PredicateType: "https://slsa.dev/provenance/v1"}); !errors.Is(err, ErrNoSignature) {
-		t.Fatalf("other type: err = %v, want ErrNoSignature", err)
+	// Asked for another type: none, but the image was attested as something else.
+	_, err = VerifyImage(ctx, ref, p, VerifyOptions{PredicateType: "https://slsa.dev/provenance/v1"})
+	if !errors.Is(err, ErrNoSignature) || !errors.Is(err, sign.ErrPredicateTypeMismatch) || !strings.Contains(err.Error(), cdx) {
+		t.Fatalf("other type: err = %v, want ErrNoSignature and sign.ErrPredicateTypeMismatch naming %s", err, cdx)
+	}
+	// Signed by someone else: not a mismatch of type, a signature failure.
+	_, other := newSigner(t)
+	if _, err := VerifyImage(ctx, ref, other, VerifyOptions{PredicateType: cdx}); !errors.Is(err, ErrNoValidSignature) || !errors.Is(err, sign.ErrSignature) {
+		t.Fatalf("another key: err = %v, want ErrNoValidSignature and sign.ErrSignature", err)
+	}
+	if _, err := VerifyImage(ctx, ref, other, VerifyOptions{PredicateType: "https://slsa.dev/provenance/v1"}); !errors.Is(err, ErrNoSignature) || errors.Is(err, sign.ErrPredicateTypeMismatch) {
+		t.Fatalf("another key, other type: err = %v, want ErrNoSignature only", err)
 	}
 }
 

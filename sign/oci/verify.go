@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/sign"
+	"github.com/hallmark-dev/hallmark/source"
 )
 
 // Limits on what a registry can make VerifyImage read: anyone who can push to the repository
@@ -59,9 +60,15 @@ type Verified struct {
 // (nothing to verify) or ErrNoValidSignature wrapping each bundle's failure; registry failures
 // are source.ErrRegistry or source.ErrNotFound.
 //
+// An attestation asked for that the registry only has of other types is ErrNoSignature; when
+// some of those are validly signed attestations of the image, it also wraps
+// sign.ErrPredicateTypeMismatch naming their types ("attested, but as something else").
+// Statements of in-toto Statement v0.1, which cosign writes, are accepted (StatementTypeV01).
+//
 // Signatures also include cosign's legacy signatures (the "sha256-<hex>.sig" tag with
-// simple-signing payloads, Kind LegacyKind), verified with a key policy without trusted root
-// only; under other policies they fail with ErrLegacyUnsupported.
+// simple-signing payloads, Kind LegacyKind), and attestations cosign's legacy attestations (the
+// "sha256-<hex>.att" tag of DSSE envelopes, Kind LegacyAttestationKind), verified with a key
+// policy without trusted root only; under other policies they fail with ErrLegacyUnsupported.
 func VerifyImage(ctx context.Context, ref string, p sign.Policy, opts VerifyOptions) ([]Verified, error) {
 	d, _, err := resolve(ctx, ref, opts.Options)
 	if err != nil {
@@ -69,88 +76,167 @@ func VerifyImage(ctx context.Context, ref string, p sign.Policy, opts VerifyOpti
 	}
 	want := SignPredicateType
 	kind := "signature"
-	if opts.PredicateType != "" {
+	if opts.PredicateType != "" && opts.PredicateType != SignPredicateType {
 		want, kind = opts.PredicateType, "attestation"
 	}
 	ro := opts.remote(ctx)
+	cands, failures, err := referrerCandidates(ctx, d, p, want, kind, ro)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		lc []candidate
+		lf []error
+	)
+	if kind == "signature" {
+		lc, lf, err = legacySignatures(ctx, d, p, ro)
+	} else {
+		lc, lf, err = legacyAttestations(ctx, d, p, want, ro)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cands, failures = append(cands, lc...), append(failures, lf...)
+
+	// What the registry declares to be of another type is looked at only if nothing else
+	// verified, to say why: the declaration is a hint, the signed statement decides.
+	var now, later []candidate
+	for _, c := range cands {
+		switch {
+		case c.hint == "" || c.hint == want:
+			now = append(now, c)
+		case kind == "attestation" && c.hint != SignPredicateType:
+			later = append(later, c)
+		}
+	}
+	var e examination
+	if err := e.run(ctx, now, true); err != nil {
+		return nil, err
+	}
+	if len(e.verified) == 0 {
+		// Their other failures are not reported: they do not claim to be what was asked for.
+		if err := e.run(ctx, later, false); err != nil {
+			return nil, err
+		}
+	}
+	if len(e.verified) > 0 {
+		return e.verified, nil
+	}
+	failures = append(failures, e.failures...)
+	what := "signature"
+	if kind == "attestation" {
+		what = "attestation of type " + want
+	}
+	switch {
+	case len(failures) == 0 && len(e.mismatches) == 0:
+		return nil, fmt.Errorf("%w: %s has no %s", ErrNoSignature, d, what)
+	case len(failures) == 0:
+		return nil, fmt.Errorf("%w: %s has no %s, but %d verified attestation(s) of other types: %w", ErrNoSignature, d, what, len(e.mismatches), errors.Join(e.mismatches...))
+	}
+	return nil, fmt.Errorf("%w: %s: %d %s bundle(s), none verified: %w", ErrNoValidSignature, d, len(failures)+len(e.mismatches), kind, errors.Join(append(failures, e.mismatches...)...))
+}
+
+// candidate is one bundle or envelope of an image that may verify: a referrer, or a layer of
+// a legacy tag.
+type candidate struct {
+	// name says where it is, for error messages.
+	name string
+	// hint is the predicate type the registry declares for it (an annotation anyone with push
+	// access writes), "" if none.
+	hint string
+	// check fetches and verifies it.
+	check func() (*Verified, error)
+}
+
+// examination is what candidates came to.
+type examination struct {
+	verified []Verified
+	// failures are candidates that did not verify; mismatches validly signed attestations of
+	// the image of another predicate type than asked.
+	failures, mismatches []error
+}
+
+// run checks each candidate, recording failures only if told to. Registry failures and
+// cancellation stop it: the answer would be about what could be read, not about the image.
+func (e *examination) run(ctx context.Context, cands []candidate, failures bool) error {
+	for _, c := range cands {
+		v, err := c.check()
+		switch {
+		case err == nil:
+			e.verified = append(e.verified, *v)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, source.ErrRegistry), errors.Is(err, source.ErrNotFound):
+			return err
+		case errors.Is(err, errNotWanted):
+		case errors.Is(err, sign.ErrPredicateTypeMismatch):
+			e.mismatches = append(e.mismatches, fmt.Errorf("%s: %w", c.name, err))
+		case failures:
+			e.failures = append(e.failures, fmt.Errorf("%s: %w", c.name, err))
+		}
+	}
+	return nil
+}
+
+// referrerCandidates lists the bundle referrers of d, at most maxReferrers (more is a
+// failure).
+func referrerCandidates(ctx context.Context, d name.Digest, p sign.Policy, want, kind string, ro []remote.Option) ([]candidate, []error, error) {
 	// No server-side filter: some registries (go-containerregistry's own) report the config
 	// media type as artifactType, and go-containerregistry would then filter our bundles out.
 	idx, err := remote.Referrers(d, ro...)
 	if err != nil {
-		return nil, registryErr(d.String(), err)
+		return nil, nil, registryErr(d.String(), err)
 	}
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return nil, registryErr(d.String(), err)
+		return nil, nil, registryErr(d.String(), err)
 	}
 	var (
-		verified []Verified
+		cands    []candidate
 		failures []error
 	)
-	seen := 0
 	for _, desc := range im.Manifests {
 		// The artifact type is a hint to skip images and SBOM artifacts cheaply; the
 		// referrer's manifest is checked for a bundle layer anyway (parseReferrer).
 		if desc.ArtifactType != sign.BundleMediaType && desc.ArtifactType != emptyMediaType {
 			continue
 		}
-		if pt, ok := desc.Annotations[annotationPredicateType]; ok && pt != want {
-			continue
-		}
-		if seen++; seen > maxReferrers {
+		if len(cands) == maxReferrers {
 			failures = append(failures, fmt.Errorf("more than %d bundle referrers: the rest were not examined", maxReferrers))
 			break
 		}
-		bundleJSON, err := fetchBundle(ctx, d, desc.Digest, ro)
-		if err != nil {
-			if errors.Is(err, ErrMalformedReferrer) {
-				failures = append(failures, fmt.Errorf("referrer %s: %w", desc.Digest, err))
-				continue
-			}
-			return nil, err
-		}
-		v, err := verifyBundle(ctx, d.DigestStr(), bundleJSON, p, want, kind)
-		if errors.Is(err, errNotWanted) {
-			continue
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			failures = append(failures, fmt.Errorf("referrer %s: %w", desc.Digest, err))
-			continue
-		}
-		v.Image, v.Referrer = d.String(), desc.Digest.String()
-		verified = append(verified, *v)
+		cands = append(cands, candidate{
+			name: "referrer " + desc.Digest.String(),
+			hint: desc.Annotations[annotationPredicateType],
+			check: func() (*Verified, error) {
+				bundleJSON, err := fetchBundle(ctx, d, desc.Digest, ro)
+				if err != nil {
+					return nil, err
+				}
+				v, err := verifyBundle(ctx, d.DigestStr(), bundleJSON, p, want, kind)
+				if err != nil {
+					return nil, err
+				}
+				v.Image, v.Referrer = d.String(), desc.Digest.String()
+				return v, nil
+			},
+		})
 	}
-	if kind == "signature" {
-		lv, lf, err := verifyLegacy(ctx, d, p, ro)
-		if err != nil {
-			return nil, err
-		}
-		verified, failures = append(verified, lv...), append(failures, lf...)
-	}
-	if len(verified) > 0 {
-		return verified, nil
-	}
-	what := "signature"
-	if kind == "attestation" {
-		what = "attestation of type " + want
-	}
-	if len(failures) == 0 {
-		return nil, fmt.Errorf("%w: %s has no %s", ErrNoSignature, d, what)
-	}
-	return nil, fmt.Errorf("%w: %s: %d %s bundle(s), none verified: %w", ErrNoValidSignature, d, len(failures), kind, errors.Join(failures...))
+	return cands, failures, nil
 }
 
 // errNotWanted marks a bundle that verified nothing because it is not what was asked for (an
-// attestation of another type): it is neither a success nor a failure.
+// attestation when signatures were asked for, or the reverse): neither a success nor a
+// failure.
 var errNotWanted = errors.New("not the kind of bundle asked for")
 
-// verifyBundle checks one bundle about digest.
+// verifyBundle checks one bundle about digest: a signature (kind "signature", want
+// SignPredicateType) or an attestation of type want.
 func verifyBundle(ctx context.Context, digest string, bundleJSON []byte, p sign.Policy, want, kind string) (*Verified, error) {
 	var shape struct {
-		DSSE    json.RawMessage `json:"dsseEnvelope"`
+		DSSE *struct {
+			Payload []byte `json:"payload"`
+		} `json:"dsseEnvelope"`
 		Message json.RawMessage `json:"messageSignature"`
 	}
 	if err := json.Unmarshal(bundleJSON, &shape); err != nil {
@@ -168,12 +254,55 @@ func verifyBundle(ctx context.Context, digest string, bundleJSON []byte, p sign.
 		}
 		return &Verified{Kind: kind, Result: res}, nil
 	}
-	res, st, err := sign.VerifyAttestation(ctx, digest, bundleJSON, p, want)
-	if errors.Is(err, sign.ErrPredicateTypeMismatch) {
+	// Signatures and attestations are both statements; which one this is can be told before
+	// any signature is checked, and the verification below holds it to what it says.
+	var hdr statementHeader
+	if shape.DSSE != nil {
+		hdr = peekStatement(shape.DSSE.Payload)
+	}
+	if (kind == "signature") != (hdr.PredicateType == SignPredicateType) && hdr.PredicateType != "" {
 		return nil, errNotWanted
+	}
+	if hdr.Type == StatementTypeV01 {
+		return verifyBundleV01(ctx, digest, bundleJSON, p, want, kind)
+	}
+	res, st, err := sign.VerifyAttestation(ctx, digest, bundleJSON, p, want)
+	if err != nil {
+		if kind == "signature" && errors.Is(err, sign.ErrPredicateTypeMismatch) {
+			return nil, errNotWanted
+		}
+		return nil, err
+	}
+	return &Verified{Kind: kind, Result: res, Statement: st}, nil
+}
+
+// verifyBundleV01 checks a bundle whose statement is in-toto v0.1, as cosign attest writes
+// them. sign.VerifyAttestation reads v1 statements only, so the bundle is verified as a
+// signature of digest (sigstore-go: the envelope's signature, certificate, log and times under
+// p, and a subject with the digest), then the signed payload is read with parseStatement and
+// held to the same subject and predicate type rules.
+func verifyBundleV01(ctx context.Context, digest string, bundleJSON []byte, p sign.Policy, want, kind string) (*Verified, error) {
+	res, err := sign.VerifyDigest(ctx, digest, bundleJSON, p)
+	if errors.Is(err, sign.ErrDigestMismatch) {
+		// sigstore-go compares an envelope's subjects with the digest only once its signature
+		// verified: this is "signed, but about another image", as VerifyAttestation names it.
+		return nil, fmt.Errorf("%w: the statement is not about %s: %w", sign.ErrSubjectMismatch, digest, err)
 	}
 	if err != nil {
 		return nil, err
+	}
+	st, err := parseStatement(res.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signed payload: %w", sign.ErrNotAttestation, err)
+	}
+	if !st.Matches(digest) {
+		return nil, fmt.Errorf("%w: the artifact is %s, the statement is about %s", sign.ErrSubjectMismatch, digest, subjectNames(st))
+	}
+	if st.PredicateType != want {
+		if kind == "signature" {
+			return nil, errNotWanted
+		}
+		return nil, fmt.Errorf("%w: the statement attests %s, want %s", sign.ErrPredicateTypeMismatch, st.PredicateType, want)
 	}
 	return &Verified{Kind: kind, Result: res, Statement: st}, nil
 }
