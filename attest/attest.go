@@ -38,7 +38,7 @@ var ErrPredicateType = errors.New("unknown predicate type")
 // predicateTypes are the short names `--type` accepts, as cosign names them, with the type URI
 // each stands for.
 var predicateTypes = map[string]string{
-	"slsaprovenance":   "https://slsa.dev/provenance/v1",
+	"slsaprovenance":   "https://slsa.dev/provenance/v0.2", // cosign's meaning, kept for compatibility
 	"slsaprovenance1":  "https://slsa.dev/provenance/v1",
 	"slsaprovenance02": "https://slsa.dev/provenance/v0.2",
 	"cyclonedx":        "https://cyclonedx.org/bom",

@@ -106,7 +106,7 @@ func TestInvalid(t *testing.T) {
 
 func TestPredicateType(t *testing.T) {
 	for in, want := range map[string]string{
-		"slsaprovenance": "https://slsa.dev/provenance/v1", "SPDX": "https://spdx.dev/Document",
+		"slsaprovenance": "https://slsa.dev/provenance/v0.2", "slsaprovenance1": "https://slsa.dev/provenance/v1", "SPDX": "https://spdx.dev/Document",
 		"openvex": "https://openvex.dev/ns", "vuln": "https://cosign.sigstore.dev/attestation/vuln/v1",
 		"https://example.com/my/predicate/v1": "https://example.com/my/predicate/v1",
 	} {

@@ -45,7 +45,7 @@ verify-attestation registry:IMAGE --key P.pub --type TYPE".`,
   hallmark attest app.tar.gz --type cyclonedx --predicate sbom.cdx.json --key release.key
   hallmark attest app.tar.gz --type https://example.com/review/v1 --predicate review.json --key ci.key --bundle -
   hallmark attest registry:ghcr.io/org/app:1.4.0 --type cyclonedx --predicate sbom.cdx.json --key release.key
-  hallmark attest app.tar.gz --type slsaprovenance --predicate prov.json --key release.key --tlog http://log.example.com:8090`,
+  hallmark attest app.tar.gz --type slsaprovenance1 --predicate prov.json --key release.key --tlog http://log.example.com:8090`,
 		Args: exactArgs(1, "SUBJECT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -202,7 +202,7 @@ Exit status: 0 verified; 1 not verified (signature, subject mismatch, predicate 
 mismatch); 2 malformed input (unreadable or malformed bundle or key, a blob bundle rather
 than an attestation, an invalid statement, bad flags).`,
 		Example: `  hallmark verify-attestation app.tar.gz --bundle app.tar.gz.att.sigstore.json --key release.pub --type cyclonedx > sbom.cdx.json
-  hallmark verify-attestation app.tar.gz --bundle app.att.json --key release.pub --type slsaprovenance --format json`,
+  hallmark verify-attestation app.tar.gz --bundle app.att.json --key release.pub --type slsaprovenance1 --format json`,
 		Args: exactArgs(1, "SUBJECT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerifyAttestation(cmd, e, &f, args[0])

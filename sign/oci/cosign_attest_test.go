@@ -28,7 +28,7 @@ func fixtureKeyPath(t *testing.T, file string) string {
 var cosignAttestTypes = []struct {
 	name, flag, uri, predicate, marker string
 }{
-	// cosign's "slsaprovenance" is SLSA v0.2 (hallmark's short name is v1: compare by URI).
+	// "slsaprovenance" is SLSA v0.2 in cosign and hallmark alike (slsaprovenance1 is v1).
 	{"slsaprovenance", "slsaprovenance", "https://slsa.dev/provenance/v0.2",
 		`{"builder":{"id":"https://github.com/actions/runner"},"buildType":"https://github.com/slsa-framework/slsa-github-generator/generic@v1",` +
 			`"invocation":{"configSource":{"uri":"git+https://github.com/org/app@refs/heads/main","digest":{"sha1":"0123456789abcdef0123456789abcdef01234567"},"entryPoint":".github/workflows/release.yml"}}}`,
