@@ -1,6 +1,7 @@
 package tlog
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -98,6 +99,8 @@ type Server struct {
 	log      *slog.Logger
 
 	proofs proofCache
+	cpMu   sync.Mutex
+	lastCP *Checkpoint
 
 	added, duplicates, rejected atomic.Uint64
 }
@@ -235,7 +238,7 @@ func (s *Server) Add(ctx context.Context, body []byte, kv *protorekor.KindVersio
 		}
 		return nil, false, fmt.Errorf("adding entry: %w", err)
 	}
-	cp, err := OpenCheckpoint(cpRaw, s.key)
+	cp, err := s.openCheckpoint(cpRaw)
 	if err != nil {
 		return nil, false, fmt.Errorf("the log's own checkpoint: %w", err)
 	}
@@ -259,6 +262,23 @@ func (s *Server) Add(ctx context.Context, body []byte, kv *protorekor.KindVersio
 		},
 		CanonicalizedBody: body,
 	}, idx.IsDup, nil
+}
+
+// openCheckpoint opens a checkpoint the log published, remembering the last one: every
+// submission released by the same publication shares it, and checking its signature once is
+// enough.
+func (s *Server) openCheckpoint(raw []byte) (*Checkpoint, error) {
+	s.cpMu.Lock()
+	defer s.cpMu.Unlock()
+	if s.lastCP != nil && bytes.Equal(s.lastCP.Raw, raw) {
+		return s.lastCP, nil
+	}
+	cp, err := OpenCheckpoint(raw, s.key)
+	if err != nil {
+		return nil, err
+	}
+	s.lastCP = cp
+	return cp, nil
 }
 
 // fetchTile reads a tile as tessera's proof builder expects: a partial tile that was replaced
