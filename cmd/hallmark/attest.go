@@ -267,12 +267,8 @@ func runVerifyAttestation(cmd *cobra.Command, e *env, f *verifyAttestationFlags,
 		return err
 	}
 	if !e.quiet {
-		by := "key " + res.Signer.KeyID
-		if res.Signer.KeyID == "" {
-			by = res.Signer.Identity + " (" + res.Signer.Issuer + ")"
-		}
 		fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s) signed by %s%s\n",
-			st.PredicateType, file, res.Artifact, by, logSummary(res.TransparencyLog))
+			st.PredicateType, file, res.Artifact, signedBy(res.Signer), logSummary(res.TransparencyLog))
 	}
 	return nil
 }
@@ -306,9 +302,18 @@ func runVerifyImageAttestation(cmd *cobra.Command, e *env, format, ref string, p
 			return err
 		}
 		if !e.quiet {
-			fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s, referrer %s) signed by key %s%s\n",
-				v.Statement.PredicateType, target, v.Image, v.Referrer, v.Result.Signer.KeyID, logSummary(v.Result.TransparencyLog))
+			fmt.Fprintf(e.stderr, "hallmark: verified %s attestation of %s (%s, referrer %s) signed by %s%s\n",
+				v.Statement.PredicateType, target, v.Image, v.Referrer, signedBy(v.Result.Signer), logSummary(v.Result.TransparencyLog))
 		}
 	}
 	return nil
+}
+
+// signedBy names a verified signer for a summary line: its key, or its certificate identity
+// and OIDC issuer.
+func signedBy(s sign.VerifiedSigner) string {
+	if s.KeyID != "" {
+		return "key " + s.KeyID
+	}
+	return s.Identity + " (" + s.Issuer + ")"
 }

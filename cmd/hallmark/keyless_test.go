@@ -1,0 +1,506 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/testing/ca"
+	sgtlog "github.com/sigstore/sigstore-go/pkg/tlog"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hallmark-dev/hallmark/sign"
+	"github.com/hallmark-dev/hallmark/sign/oci"
+)
+
+// Keyless images and releases through the CLI. hallmark cannot sign keyless (no Fulcio
+// here), so the bundles are made in process with sigstore-go's VirtualSigstore
+// (pkg/testing/ca: a Fulcio CA, a Rekor log, a CT log and a timestamp authority with real
+// keys): hallmark's own SignImage/AttestImage/SignRelease sign with the certificate's key, and
+// the keyless hook adds what a Sigstore client would (certificate, log entry, timestamp). The
+// verifying side is the real `hallmark verify`, `verify-attestation` and `release verify`
+// against the trusted root JSON the VirtualSigstore's keys make. The helpers mirror
+// sign/oci/virtualsigstore_test.go: test files cannot be imported across packages.
+
+const (
+	keylessIdentity = "builder@hallmark.dev"
+	keylessIssuer   = "https://accounts.hallmark.dev"
+	keylessSBOMType = "https://cyclonedx.org/bom"
+)
+
+type virtualSigstore struct{ *ca.VirtualSigstore }
+
+func newVirtualSigstore(t testing.TB) *virtualSigstore {
+	t.Helper()
+	vs, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &virtualSigstore{vs}
+}
+
+// rootParts says what a trusted root lists besides the certificate authority.
+type rootParts struct{ tlog, tsa bool }
+
+// writeTrustedRoot writes v's TrustedRoot JSON to a file for --trusted-root.
+func (v *virtualSigstore) writeTrustedRoot(t testing.TB, path string, parts rootParts) string {
+	t.Helper()
+	var tlogs map[string]*root.TransparencyLog
+	var tsas []root.TimestampingAuthority
+	if parts.tlog {
+		// The VirtualSigstore keeps the hex string's bytes as log ID; the JSON needs the raw
+		// SHA-256 the entries carry.
+		tlogs = map[string]*root.TransparencyLog{}
+		for id, l := range v.RekorLogs() {
+			raw, err := hex.DecodeString(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := *l
+			c.ID = raw
+			tlogs[id] = &c
+		}
+	}
+	if parts.tsa {
+		tsas = v.TimestampingAuthorities()
+	}
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, v.FulcioCertificateAuthorities(), nil, tsas, tlogs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := tr.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// keylessSigner is an ephemeral key and the certificate the virtual Fulcio issued for it.
+type keylessSigner struct {
+	*sign.KeySigner
+	cert *x509.Certificate
+}
+
+func (v *virtualSigstore) signer(t testing.TB, identity, issuer string) keylessSigner {
+	t.Helper()
+	cert, key, err := v.GenerateLeafCert(identity, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sign.NewKeySigner(key.(crypto.Signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keylessSigner{KeySigner: s, cert: cert}
+}
+
+// evidence says who vouches for when the signature was made; nil adds nothing.
+type evidence struct{ log, tsa *virtualSigstore }
+
+// keyless makes a key-signed DSSE bundle of s keyless: certificate, then ev's Rekor v1 dsse
+// entry (inclusion proof and signed entry timestamp) and RFC 3161 timestamp.
+func keyless(s keylessSigner, ev evidence) func(context.Context, *bundle.Bundle) error {
+	return func(_ context.Context, b *bundle.Bundle) error {
+		env := b.GetDsseEnvelope()
+		if env == nil || len(env.GetSignatures()) != 1 {
+			return errors.New("keyless: not a DSSE bundle with one signature")
+		}
+		sig := env.GetSignatures()[0].GetSig()
+		vm := b.Bundle.VerificationMaterial
+		vm.Content = &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: s.cert.Raw}}
+		if ev.log != nil {
+			entry, err := ev.log.GenerateTlogEntry(s.cert, &dsse.Envelope{
+				PayloadType: env.GetPayloadType(),
+				Payload:     base64.StdEncoding.EncodeToString(env.GetPayload()),
+				Signatures:  []dsse.Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}},
+			}, sig, time.Now().Unix(), true)
+			if err != nil {
+				return err
+			}
+			tle := proto.Clone(entry.TransparencyLogEntry()).(*protorekor.TransparencyLogEntry)
+			set, err := ev.log.RekorSignPayload(sgtlog.RekorPayload{
+				Body: entry.Body(), IntegratedTime: tle.GetIntegratedTime(), LogIndex: tle.GetLogIndex(),
+				LogID: hex.EncodeToString(tle.GetLogId().GetKeyId()),
+			})
+			if err != nil {
+				return err
+			}
+			tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
+			tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
+			vm.TlogEntries = append(vm.TlogEntries, tle)
+		}
+		if ev.tsa != nil {
+			tsr, err := ev.tsa.TimestampResponse(sig)
+			if err != nil {
+				return err
+			}
+			vm.TimestampVerificationData = &protobundle.TimestampVerificationData{
+				Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: tsr}},
+			}
+		}
+		return nil
+	}
+}
+
+// keylessFlags are the keyless verification flags for one trusted root.
+func keylessFlags(rootPath string, extra ...string) []string {
+	if len(extra) == 0 {
+		extra = []string{"--certificate-identity", keylessIdentity, "--certificate-oidc-issuer", keylessIssuer}
+	}
+	return append([]string{"--trusted-root", rootPath}, extra...)
+}
+
+// keylessRegistry serves go-containerregistry's in-process registry (without the referrers
+// API: the referrers tag schema is what most registries still need).
+func keylessRegistry(t *testing.T) string {
+	t.Helper()
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(s.Close)
+	return strings.TrimPrefix(s.URL, "http://")
+}
+
+// pushRandomImage writes a random image to ref.
+func pushRandomImage(t *testing.T, ref string) {
+	t.Helper()
+	img, err := random.Image(128, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keylessArtifact is an OCI artifact manifest, as sign/oci pushes its bundles.
+type keylessArtifact []byte
+
+func (m keylessArtifact) RawManifest() ([]byte, error)        { return m, nil }
+func (m keylessArtifact) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
+
+// pushBundleReferrer pushes bundleJSON as a referrer of the image ref names, in the layout
+// sign/oci writes (empty config, one bundle layer, subject), as anyone with push access could.
+func pushBundleReferrer(t *testing.T, ref string, bundleJSON []byte) {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := remote.Head(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var descs []v1.Descriptor
+	for _, l := range []v1.Layer{static.NewLayer([]byte("{}"), "application/vnd.oci.empty.v1+json"), static.NewLayer(bundleJSON, sign.BundleMediaType)} {
+		if err := remote.WriteLayer(r.Context(), l); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := l.Digest()
+		size, _ := l.Size()
+		mt, _ := l.MediaType()
+		descs = append(descs, v1.Descriptor{MediaType: mt, Digest: d, Size: size})
+	}
+	raw, err := json.Marshal(map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     types.OCIManifestSchema1,
+		"artifactType":  sign.BundleMediaType,
+		"config":        descs[0],
+		"layers":        descs[1:],
+		"subject":       v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := v1.SHA256(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Put(r.Context().Digest(h.String()), keylessArtifact(raw)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKeylessRegistryCLI verifies keyless image signatures and attestations with `hallmark
+// verify registry:IMAGE` and `hallmark verify-attestation registry:IMAGE`: the right identity
+// verifies and is shown; every other identity, CA, missing log entry or timestamp, or a bundle
+// moved to another image is exit 1 with its named error.
+func TestKeylessRegistryCLI(t *testing.T) {
+	ctx := t.Context()
+	vs, other := newVirtualSigstore(t), newVirtualSigstore(t)
+	host := keylessRegistry(t)
+	dir := t.TempDir()
+	fullRoot := vs.writeTrustedRoot(t, filepath.Join(dir, "root.json"), rootParts{tlog: true, tsa: true})
+	tsaRoot := vs.writeTrustedRoot(t, filepath.Join(dir, "tsa-root.json"), rootParts{tsa: true})
+	otherRoot := other.writeTrustedRoot(t, filepath.Join(dir, "other-root.json"), rootParts{tlog: true, tsa: true})
+	notRoot := filepath.Join(dir, "not-a-root.json")
+	if err := os.WriteFile(notRoot, []byte(`{"mediaType":"nope"`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// publish pushes an image, signs and attests it keyless, and returns its reference and
+	// the bundles pushed.
+	publish := func(repo string, s keylessSigner, ev evidence) (string, [][]byte) {
+		t.Helper()
+		ref := host + "/test/" + repo + ":v1"
+		pushRandomImage(t, ref)
+		opts := oci.Options{Transparency: keyless(s, ev)}
+		signed, err := oci.SignImage(ctx, ref, s, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attested, err := oci.AttestImage(ctx, ref, s, keylessSBOMType, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bundles [][]byte
+		for _, p := range []*oci.Pushed{signed, attested} {
+			raw, err := sign.MarshalBundle(p.Bundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bundles = append(bundles, raw)
+		}
+		return ref, bundles
+	}
+	ours := vs.signer(t, keylessIdentity, keylessIssuer)
+	good, goodBundles := publish("good", ours, evidence{log: vs, tsa: vs})
+	foreignCert, _ := publish("foreign-cert", other.signer(t, keylessIdentity, keylessIssuer), evidence{log: vs, tsa: vs})
+	bare, _ := publish("bare", ours, evidence{})
+	moved := host + "/test/moved:v1"
+	pushRandomImage(t, moved)
+	for _, b := range goodBundles {
+		pushBundleReferrer(t, moved, b)
+	}
+
+	reg := func(ref string) string { return "registry:" + ref }
+	steps := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"verify", append([]string{"verify", reg(good)}, keylessFlags(fullRoot)...), ExitOK, []string{
+			"Verified OK: registry:" + good, "signed by:     " + keylessIdentity, "OIDC issuer:   " + keylessIssuer,
+			"certificate:   issued by", "sigstore-intermediate", "tlog entry:    https://rekor.localhost index 0, integrated",
+			"by timestamp-authority", "by transparency-log",
+		}},
+		{"verify-json", append([]string{"verify", reg(good), "--format", "json"}, keylessFlags(fullRoot)...), ExitOK, []string{
+			`"kind": "certificate"`, `"identity": "` + keylessIdentity + `"`, `"issuer": "` + keylessIssuer + `"`,
+		}},
+		{"verify-regexps", append([]string{"verify", reg(good)}, keylessFlags(fullRoot, "--certificate-identity-regexp", `^builder@hallmark\.dev$`, "--certificate-oidc-issuer-regexp", `hallmark\.dev`)...), ExitOK, []string{
+			"signed by:     " + keylessIdentity,
+		}},
+		{"verify-wrong-identity", append([]string{"verify", reg(good)}, keylessFlags(fullRoot, "--certificate-identity", "intruder@hallmark.dev", "--certificate-oidc-issuer", keylessIssuer)...), ExitNo, []string{
+			"no signature of the image verified", "certificate identity", `expected SAN value "intruder@hallmark.dev"`,
+		}},
+		{"verify-wrong-issuer", append([]string{"verify", reg(good)}, keylessFlags(fullRoot, "--certificate-identity", keylessIdentity, "--certificate-oidc-issuer", "https://accounts.example.com")...), ExitNo, []string{
+			"certificate identity", `expected issuer value "https://accounts.example.com"`,
+		}},
+		{"verify-identity-regexp-mismatch", append([]string{"verify", reg(good)}, keylessFlags(fullRoot, "--certificate-identity-regexp", `^release@`, "--certificate-oidc-issuer", keylessIssuer)...), ExitNo, []string{
+			"certificate identity",
+		}},
+		{"verify-issuer-regexp-mismatch", append([]string{"verify", reg(good)}, keylessFlags(fullRoot, "--certificate-identity", keylessIdentity, "--certificate-oidc-issuer-regexp", `^https://token\.actions\.githubusercontent\.com$`)...), ExitNo, []string{
+			"certificate identity",
+		}},
+		{"verify-certificate-of-another-ca", append([]string{"verify", reg(foreignCert)}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"untrusted certificate",
+		}},
+		{"verify-another-root", append([]string{"verify", reg(good)}, keylessFlags(otherRoot)...), ExitNo, []string{
+			"transparency log",
+		}},
+		{"verify-no-log-entry", append([]string{"verify", reg(bare)}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"transparency log", "not enough verified log entries",
+		}},
+		{"verify-no-timestamp", append([]string{"verify", reg(bare)}, keylessFlags(tsaRoot)...), ExitNo, []string{
+			"verification failed: timestamp",
+		}},
+		{"verify-moved", append([]string{"verify", reg(moved)}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"no statement subject matches the artifact",
+		}},
+		{"verify-malformed-root", append([]string{"verify", reg(good)}, keylessFlags(notRoot)...), ExitUsage, []string{
+			"malformed trusted root",
+		}},
+		{"verify-attestation", append([]string{"verify-attestation", reg(good), "--type", "cyclonedx"}, keylessFlags(fullRoot)...), ExitOK, []string{
+			`{"bomFormat":"CycloneDX","specVersion":"1.6"}`,
+		}},
+		{"verify-attestation-json", append([]string{"verify-attestation", reg(good), "--type", "cyclonedx", "--format", "json"}, keylessFlags(fullRoot)...), ExitOK, []string{
+			`"kind": "attestation"`, `"identity": "` + keylessIdentity + `"`, `"predicateType": "` + keylessSBOMType + `"`,
+		}},
+		{"verify-attestation-wrong-identity", append([]string{"verify-attestation", reg(good), "--type", "cyclonedx"}, keylessFlags(fullRoot, "--certificate-identity", "intruder@hallmark.dev", "--certificate-oidc-issuer", keylessIssuer)...), ExitNo, []string{
+			"certificate identity",
+		}},
+		{"verify-attestation-certificate-of-another-ca", append([]string{"verify-attestation", reg(foreignCert), "--type", "cyclonedx"}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"untrusted certificate",
+		}},
+		{"verify-attestation-no-log-entry", append([]string{"verify-attestation", reg(bare), "--type", "cyclonedx"}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"transparency log",
+		}},
+		{"verify-attestation-moved", append([]string{"verify-attestation", reg(moved), "--type", "cyclonedx"}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"no statement subject matches the artifact",
+		}},
+		{"verify-attestation-other-type", append([]string{"verify-attestation", reg(good), "--type", "slsaprovenance"}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"no signature found",
+		}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			code, stdout, stderr := runKeyCLI(t, nil, "", st.args...)
+			if code != st.code {
+				t.Fatalf("exit %d, want %d:\n%s%s", code, st.code, stdout, stderr)
+			}
+			for _, want := range st.contains {
+				if !strings.Contains(stdout+stderr, want) {
+					t.Errorf("output lacks %q:\n%s%s", want, stdout, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestKeylessVerifyAttestationRegistryShowsSigner: `verify-attestation registry:IMAGE` (text)
+// names who signed each attestation on standard error, for a keyless signer its identity and
+// issuer, as `verify-attestation FILE` does.
+func TestKeylessVerifyAttestationRegistryShowsSigner(t *testing.T) {
+	vs := newVirtualSigstore(t)
+	host := keylessRegistry(t)
+	ref := host + "/test/app:v1"
+	pushRandomImage(t, ref)
+	s := vs.signer(t, keylessIdentity, keylessIssuer)
+	if _, err := oci.AttestImage(t.Context(), ref, s, keylessSBOMType, []byte(`{"bomFormat":"CycloneDX"}`), oci.Options{Transparency: keyless(s, evidence{log: vs, tsa: vs})}); err != nil {
+		t.Fatal(err)
+	}
+	rootPath := vs.writeTrustedRoot(t, filepath.Join(t.TempDir(), "root.json"), rootParts{tlog: true, tsa: true})
+	code, stdout, stderr := runKeyCLI(t, nil, "", append([]string{"verify-attestation", "registry:" + ref, "--type", "cyclonedx"}, keylessFlags(rootPath)...)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d:\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, keylessIdentity) || !strings.Contains(stderr, keylessIssuer) {
+		t.Errorf("standard error does not name the keyless signer %s (%s):\n%s", keylessIdentity, keylessIssuer, stderr)
+	}
+}
+
+// TestKeylessReleaseCLI verifies a release signed keyless with `hallmark release verify`.
+func TestKeylessReleaseCLI(t *testing.T) {
+	vs, other := newVirtualSigstore(t), newVirtualSigstore(t)
+	roots := t.TempDir()
+	fullRoot := vs.writeTrustedRoot(t, filepath.Join(roots, "root.json"), rootParts{tlog: true, tsa: true})
+	tsaRoot := vs.writeTrustedRoot(t, filepath.Join(roots, "tsa-root.json"), rootParts{tsa: true})
+	ours := vs.signer(t, keylessIdentity, keylessIssuer)
+
+	// release writes a release directory and signs it keyless where `hallmark release sign`
+	// puts its bundle.
+	release := func(s keylessSigner, ev evidence) string {
+		t.Helper()
+		dir := t.TempDir()
+		for name, content := range map[string]string{
+			"bin/app": "#!/bin/sh\necho app 2.0.0\n", "lib/plugin.so": "plugin",
+			"sbom.cdx.json": `{"bomFormat":"CycloneDX","specVersion":"1.6"}`,
+		} {
+			writeReleaseFile(t, dir, name, content)
+		}
+		b, _, err := sign.SignRelease(t.Context(), s, dir, sign.ReleaseOptions{SBOM: []string{"sbom.cdx.json"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := keyless(s, ev)(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := sign.MarshalBundle(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeReleaseFile(t, dir, sign.ReleaseBundlePath, string(raw))
+		return dir
+	}
+	good := release(ours, evidence{log: vs, tsa: vs})
+	foreignCert := release(other.signer(t, keylessIdentity, keylessIssuer), evidence{log: vs, tsa: vs})
+	bare := release(ours, evidence{})
+	tampered := release(ours, evidence{log: vs, tsa: vs})
+	writeReleaseFile(t, tampered, "lib/plugin.so", "PLUGIN")
+
+	steps := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"verify", append([]string{"release", "verify", good}, keylessFlags(fullRoot)...), ExitOK, []string{
+			"Verified OK: " + good, "files:         3,", "signed by:     " + keylessIdentity + " (OIDC issuer " + keylessIssuer + ")", "SBOM:          sbom.cdx.json",
+		}},
+		{"verify-json", append([]string{"release", "verify", good, "--format", "json"}, keylessFlags(fullRoot)...), ExitOK, []string{
+			`"verified": true`, `"identity": "` + keylessIdentity + `"`, `"source": "timestamp-authority"`,
+		}},
+		{"verify-regexps", append([]string{"release", "verify", good}, keylessFlags(fullRoot, "--certificate-identity-regexp", `@hallmark\.dev$`, "--certificate-oidc-issuer-regexp", `^https://accounts\.`)...), ExitOK, []string{
+			"Verified OK: " + good,
+		}},
+		{"verify-bundle-elsewhere", append([]string{"release", "verify", good, "--bundle", filepath.Join(good, filepath.FromSlash(sign.ReleaseBundlePath))}, keylessFlags(fullRoot)...), ExitOK, []string{
+			"Verified OK: " + good,
+		}},
+		{"wrong-identity", append([]string{"release", "verify", good}, keylessFlags(fullRoot, "--certificate-identity", "intruder@hallmark.dev", "--certificate-oidc-issuer", keylessIssuer)...), ExitNo, []string{
+			"NOT VERIFIED: " + good + ": 1 problem(s)", "signature", "certificate identity",
+		}},
+		{"wrong-issuer", append([]string{"release", "verify", good}, keylessFlags(fullRoot, "--certificate-identity", keylessIdentity, "--certificate-oidc-issuer", "https://accounts.example.com")...), ExitNo, []string{
+			"NOT VERIFIED", "certificate identity",
+		}},
+		{"identity-regexp-mismatch", append([]string{"release", "verify", good}, keylessFlags(fullRoot, "--certificate-identity-regexp", `^release@`, "--certificate-oidc-issuer", keylessIssuer)...), ExitNo, []string{
+			"certificate identity",
+		}},
+		{"certificate-of-another-ca", append([]string{"release", "verify", foreignCert}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"NOT VERIFIED", "untrusted certificate",
+		}},
+		{"no-log-entry", append([]string{"release", "verify", bare}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"NOT VERIFIED", "transparency log",
+		}},
+		{"no-timestamp", append([]string{"release", "verify", bare}, keylessFlags(tsaRoot)...), ExitNo, []string{
+			"NOT VERIFIED", "verification failed: timestamp",
+		}},
+		{"tampered", append([]string{"release", "verify", tampered}, keylessFlags(fullRoot)...), ExitNo, []string{
+			"NOT VERIFIED: " + tampered + ": 1 problem(s)", "signed by:     " + keylessIdentity, "modified       lib/plugin.so",
+		}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			code, stdout, stderr := runKeyCLI(t, nil, "", st.args...)
+			if code != st.code {
+				t.Fatalf("exit %d, want %d:\n%s%s", code, st.code, stdout, stderr)
+			}
+			for _, want := range st.contains {
+				if !strings.Contains(stdout+stderr, want) {
+					t.Errorf("output lacks %q:\n%s%s", want, stdout, stderr)
+				}
+			}
+		})
+	}
+}
