@@ -16,6 +16,8 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/sign"
+	"github.com/hallmark-dev/hallmark/sign/oci"
+	"github.com/hallmark-dev/hallmark/tlog"
 )
 
 func newBuildCmd(e *env) *cobra.Command {
@@ -192,7 +194,7 @@ Provenance v1).`,
 			r, err := verifyProvenance(cmd, &f, args[0])
 			if f.format == "json" {
 				if err != nil {
-					r = &provenanceReport{SchemaVersion: 1, File: args[0], Bundle: f.bundle, Error: &reportError{Code: provenanceErrorCode(err), Message: err.Error()}}
+					r = &provenanceReport{SchemaVersion: 1, File: args[0], Bundle: f.bundle, Error: &reportError{Code: verifyErrorCode(err), Message: err.Error()}}
 				}
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -255,7 +257,7 @@ type provenanceSource struct {
 	Dirty  *bool  `json:"dirty"`
 }
 
-// reportError is why a verification failed: a stable code (provenanceErrorCode) and the
+// reportError is why a verification failed: a stable code (verifyErrorCode) and the
 // message also written to standard error.
 type reportError struct {
 	Code    string `json:"code"`
@@ -332,10 +334,10 @@ func verifyProvenance(cmd *cobra.Command, f *verifyProvenanceFlags, file string)
 	return r, nil
 }
 
-// provenanceErrorCode names why verify-provenance failed, for --format json: the most specific
-// sentinel error the failure matches (docs/commands/verify-provenance.md lists them), else
-// what its exit code says.
-func provenanceErrorCode(err error) string {
+// verifyErrorCode names why a verification failed, for --format json of verify,
+// verify-attestation and verify-provenance: the most specific sentinel error the failure
+// matches (docs/commands/verify.md lists them), else what its exit code says.
+func verifyErrorCode(err error) string {
 	for _, c := range []struct {
 		err  error
 		code string
@@ -343,6 +345,14 @@ func provenanceErrorCode(err error) string {
 		{attest.ErrProvenance, "provenance-mismatch"},
 		{sign.ErrSubjectMismatch, "subject-mismatch"},
 		{sign.ErrPredicateTypeMismatch, "predicate-type-mismatch"},
+		{tlog.ErrNoLogEntry, "no-log-entry"},
+		{tlog.ErrEntryMismatch, "log-entry-mismatch"},
+		{tlog.ErrInclusionProof, "inclusion-proof"},
+		{oci.ErrNoSignature, "no-signature"},
+		{sign.ErrCertificateIdentity, "certificate-identity"},
+		{sign.ErrUntrustedCertificate, "untrusted-certificate"},
+		{sign.ErrTransparencyLog, "transparency-log"},
+		{sign.ErrTimestamp, "timestamp"},
 		{sign.ErrSignature, "signature"},
 		{sign.ErrDigestMismatch, "digest-mismatch"},
 		{sign.ErrAlgorithm, "algorithm"},

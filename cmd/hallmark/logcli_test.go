@@ -108,6 +108,15 @@ func TestSignVerifyWithTlog(t *testing.T) {
 	if code != ExitNo || !strings.Contains(stderr, "does not match the bundle") {
 		t.Fatalf("moved entry: exit %d: %s", code, stderr)
 	}
+	// --format json answers on failure too, with a stable code.
+	code, stdout, _ = runKeyCLI(t, nil, "", "verify", other, "--bundle", moved, "--key", pub, "--tlog-key", vkey, "--format", "json")
+	var failure struct {
+		Verified bool `json:"verified"`
+		Error    struct{ Code, Message string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &failure); err != nil || code != ExitNo || failure.Verified || failure.Error.Code != "log-entry-mismatch" {
+		t.Fatalf("json failure: exit %d, %v, %+v\n%s", code, err, failure, stdout)
+	}
 
 	// Attestations: DSSE entries.
 	pred := filepath.Join(dir, "review.json")

@@ -114,6 +114,42 @@ func runVerify(cmd *cobra.Command, e *env, f *verifyFlags, file string) error {
 	case f.bundle != "" && registry:
 		return usageError{errors.New("--bundle is not used with registry:IMAGE: the signatures are read from the registry")}
 	}
+	err := runVerifyOnce(cmd, e, f, file, ref, registry)
+	if err != nil && f.format == "json" && !isUsage(err) {
+		// A script reading the JSON gets an answer on failure too; the message also goes to
+		// standard error and the exit code is unchanged.
+		bundle := f.bundle
+		if registry {
+			bundle = ""
+		}
+		encodeJSON(e.stdout, verifyFailure{SchemaVersion: 1, Verified: false, File: file, Bundle: bundle,
+			Error: reportError{Code: verifyErrorCode(err), Message: err.Error()}})
+	}
+	return err
+}
+
+// verifyFailure is the JSON output of a verification that failed (docs/commands/verify.md).
+type verifyFailure struct {
+	SchemaVersion int         `json:"schemaVersion"`
+	Verified      bool        `json:"verified"`
+	File          string      `json:"file"`
+	Bundle        string      `json:"bundle,omitempty"`
+	Error         reportError `json:"error"`
+}
+
+// isUsage reports a bad-flags error: no verification was attempted, so no JSON answer.
+func isUsage(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
+
+func encodeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runVerifyOnce(cmd *cobra.Command, e *env, f *verifyFlags, file, ref string, registry bool) error {
 	policy, err := verifyPolicy(f)
 	if err != nil {
 		return err
