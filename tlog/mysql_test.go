@@ -102,6 +102,10 @@ func TestMySQLBackend(t *testing.T) {
 			t.Fatalf("entry %d after restart: %v", i, err)
 		}
 	}
+	// The duplicate index is persistent on MySQL too.
+	if tle, dup, err := srv.Add(context.Background(), bodies[3], nil); err != nil || !dup || tle.GetLogIndex() != 3 {
+		t.Fatalf("duplicate after restart: index %d dup=%v err=%v", tle.GetLogIndex(), dup, err)
+	}
 	idx := logAndVerify(t, srv, hs.URL, signBlob(t, ec, "after restart"), ec.Public())
 	if idx != 6 {
 		t.Fatalf("after restart the next index is %d, want 6", idx)

@@ -32,7 +32,6 @@ import (
 	"github.com/transparency-dev/tessera/client"
 	tmysql "github.com/transparency-dev/tessera/storage/mysql"
 	"github.com/transparency-dev/tessera/storage/posix"
-	antispam "github.com/transparency-dev/tessera/storage/posix/antispam"
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/protobuf/encoding/protojson"
 	"k8s.io/klog/v2"
@@ -47,7 +46,7 @@ const (
 	VerifierKeyFile = "log.vkey"
 	lockFile        = "serve.lock"
 	tilesDir        = "tiles"
-	antispamDir     = "antispam"
+	dedupFile       = "dedup.db"
 )
 
 // EntriesPath is the write API: POST a Rekor v2 CreateEntryRequest (protobuf JSON) here; the
@@ -96,6 +95,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	lock     *os.File
 	db       *sql.DB
+	antispam *SQLAntispam
 	log      *slog.Logger
 
 	proofs proofCache
@@ -180,33 +180,77 @@ func OpenServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 			db.Close()
 			return nil, fmt.Errorf("%w: mysql: %v", ErrServerConfig, err)
 		}
-		// Tessera has no persistent duplicate index for MySQL: duplicates are caught while
-		// they are in the in-memory index (256k entries), not across restarts.
-		opts = opts.WithAntispam(tessera.DefaultAntispamInMemorySize, nil)
+		s.antispam, err = NewMySQLAntispam(ctx, db, AntispamLogger(cfg.Logger))
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%w: duplicate index: %v", ErrServerConfig, err)
+		}
 	} else {
 		driver, err = posix.New(runCtx, posix.Config{Path: filepath.Join(cfg.Dir, tilesDir)})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrServerConfig, err)
 		}
-		as, err := antispam.NewAntispam(runCtx, filepath.Join(cfg.Dir, antispamDir), antispam.AntispamOpts{})
+		s.antispam, err = OpenSQLiteAntispam(ctx, filepath.Join(cfg.Dir, dedupFile), AntispamLogger(cfg.Logger))
 		if err != nil {
 			return nil, fmt.Errorf("%w: duplicate index: %v", ErrServerConfig, err)
 		}
-		opts = opts.WithAntispam(tessera.DefaultAntispamInMemorySize, as)
 	}
+	// The persistent index answers duplicates across restarts; tessera's in-memory one covers
+	// the moment between an entry's integration and the index catching up with it.
+	opts = opts.WithAntispam(tessera.DefaultAntispamInMemorySize, s.antispam)
 
 	appender, shutdown, reader, err := tessera.NewAppender(runCtx, driver, opts)
 	if err != nil {
+		s.antispam.Close()
 		if s.db != nil {
 			s.db.Close()
 		}
 		return nil, fmt.Errorf("%w: %v", ErrServerConfig, err)
 	}
 	s.appender, s.shutdown, s.reader = appender, shutdown, reader
+	// Serve only once the duplicate index covers what the log held at start: an entry
+	// submitted again right after a restart must get its original index, and tessera's
+	// in-memory index starts empty.
+	if err := s.awaitDedupIndex(ctx); err != nil {
+		shutdown(context.Background())
+		s.antispam.Close()
+		if s.db != nil {
+			s.db.Close()
+		}
+		return nil, err
+	}
 	s.awaiter = tessera.NewPublicationAwaiter(runCtx, reader.ReadCheckpoint, 25*time.Millisecond)
 	s.proofs.fetch = s.fetchTile
 	ok = true
 	return s, nil
+}
+
+// awaitDedupIndex waits until the duplicate index has caught up with the integrated tree
+// (seconds for a log of millions of entries; immediate for a new one).
+func (s *Server) awaitDedupIndex(ctx context.Context) error {
+	size, err := s.reader.IntegratedSize(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: reading the log size: %v", ErrServerConfig, err)
+	}
+	logged := false
+	for {
+		n, err := s.antispam.progress(ctx, s.antispam.db)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrServerConfig, err)
+		}
+		if n >= size {
+			return nil
+		}
+		if !logged {
+			s.log.Info("indexing the log for duplicates before serving", "entries", size, "indexed", n)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Key returns the log's verifier key.
@@ -220,6 +264,11 @@ func (s *Server) Close(ctx context.Context) error {
 		err = s.shutdown(ctx)
 	}
 	s.cancel()
+	if s.antispam != nil {
+		if cerr := s.antispam.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	if s.db != nil {
 		s.db.Close()
 	}

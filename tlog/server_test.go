@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -478,5 +479,46 @@ func TestServerKeyFilesAndLock(t *testing.T) {
 	// A second server on the same directory is refused, not interleaved.
 	if _, err := OpenServer(context.Background(), ServerConfig{Dir: dir}); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second server: %v", err)
+	}
+}
+
+// TestServerDuplicateAcrossRestart: the duplicate index is persistent: after a restart, an
+// entry submitted again gets its original index, at once.
+func TestServerDuplicateAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := ServerConfig{Dir: dir, Origin: "restart.test/log", CheckpointInterval: 100 * time.Millisecond, BatchMaxAge: 20 * time.Millisecond}
+	ec := newSigner(t, sign.ECDSAP256)
+	var bodies [][]byte
+	srv, err := OpenServer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		req, err := RequestForBundle(signBlob(t, ec, fmt.Sprintf("restart %d", i)), ec.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, kv, err := ValidateRequest(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := srv.Add(context.Background(), body, kv); err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, body)
+	}
+	if err := srv.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv, err = OpenServer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	for i, body := range bodies {
+		tle, dup, err := srv.Add(context.Background(), body, nil)
+		if err != nil || !dup || tle.GetLogIndex() != int64(i) {
+			t.Fatalf("entry %d again after restart: index %d dup=%v err=%v", i, tle.GetLogIndex(), dup, err)
+		}
 	}
 }
