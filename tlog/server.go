@@ -126,7 +126,7 @@ func OpenServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 			cfg.CheckpointInterval = time.Second
 		}
 	}
-	klog.SetSlogLogger(cfg.Logger)
+	setKlogLogger(cfg.Logger)
 
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrServerConfig, err)
@@ -251,6 +251,14 @@ func (s *Server) awaitDedupIndex(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// klogOnce routes tessera's klog output to the first server's logger: klog's logger is global
+// and read by tessera's goroutines, so it is set once per process, never while logs run.
+var klogOnce sync.Once
+
+func setKlogLogger(l *slog.Logger) {
+	klogOnce.Do(func() { klog.SetSlogLogger(l) })
 }
 
 // Key returns the log's verifier key.

@@ -31,6 +31,7 @@ API accepts Rekor v2 entry requests (hashedrekord and dsse), so entries are what
 would log, and the inclusion proof comes back in the answer. See docs/transparency-log.md.`,
 	}
 	cmd.AddCommand(newLogServeCmd(e))
+	cmd.AddCommand(newLogClientCmds(e)...)
 	return cmd
 }
 
