@@ -157,6 +157,13 @@ func OpenSQLiteAntispam(ctx context.Context, path string, opts ...AntispamOption
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening %s: %v", ErrAntispam, path, err)
 	}
+	// A small pool kept open: every new SQLite connection re-opens the file and re-runs the
+	// pragmas under a lock, and database/sql keeps only 2 idle connections by default, so under
+	// hundreds of concurrent submissions connections churned and lookups waited for hundreds of
+	// milliseconds (measured with bench/tlog). Lookups take microseconds; 8 are plenty.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(0)
 	a, err := newSQLAntispam(ctx, db, sqliteAntispam, opts)
 	if err != nil {
 		db.Close()

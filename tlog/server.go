@@ -622,6 +622,10 @@ func openMySQL(ctx context.Context, dsn string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: --mysql: %v", ErrServerConfig, err)
 	}
+	// Keep connections: tessera and the duplicate index query on every batch and submission,
+	// and database/sql keeps only 2 idle connections by default (reconnecting costs ms).
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%w: --mysql %s@%s/%s: %v", ErrServerConfig, cfg.User, cfg.Addr, cfg.DBName, err)
