@@ -51,7 +51,7 @@ func testLogOrigin(t *testing.T, origin string) (*Server, string) {
 	return srv, hs.URL
 }
 
-func newSigner(t *testing.T, alg sign.Algorithm) *sign.KeySigner {
+func newSigner(t testing.TB, alg sign.Algorithm) *sign.KeySigner {
 	t.Helper()
 	k, err := sign.GenerateKey(alg)
 	if err != nil {
@@ -64,7 +64,7 @@ func newSigner(t *testing.T, alg sign.Algorithm) *sign.KeySigner {
 	return s
 }
 
-func signBlob(t *testing.T, s sign.Signer, data string) *bundle.Bundle {
+func signBlob(t testing.TB, s sign.Signer, data string) *bundle.Bundle {
 	t.Helper()
 	b, err := sign.SignBlob(context.Background(), s, strings.NewReader(data))
 	if err != nil {
