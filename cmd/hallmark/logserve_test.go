@@ -181,7 +181,12 @@ func TestLogServeDurableAcrossKills(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(time.Duration(400+rand.IntN(800)) * time.Millisecond)
+		// Kill at a random moment once this round has had acknowledgements (a loaded machine
+		// may take a while to answer the first ones).
+		for wait := time.Now().Add(30 * time.Second); ok.Load() < 20 && time.Now().Before(wait); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rand.IntN(800)) * time.Millisecond)
 		if err := p.cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@
 package regoeng
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -62,6 +63,28 @@ func Compile(ctx context.Context, query string, modules []Module, data map[strin
 // query in each result (usually one; none when the query is undefined).
 func (e *Engine) Eval(ctx context.Context, input any) ([]any, error) {
 	rs, err := e.pq.Eval(ctx, rego.EvalInput(input))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %s", ErrEval, e.query, describe(err))
+	}
+	out := make([]any, 0, len(rs))
+	for _, r := range rs {
+		if len(r.Expressions) > 0 {
+			out = append(out, r.Expressions[0].Value)
+		}
+	}
+	return out, nil
+}
+
+// EvalJSON is Eval for an input already encoded as JSON: the document is decoded straight
+// into OPA's value form, skipping the JSON round trip OPA makes of Go structs (EvalInput
+// marshals and unmarshals them) — about a third of the cost of a decision on a large
+// evidence document.
+func (e *Engine) EvalJSON(ctx context.Context, input []byte) ([]any, error) {
+	v, err := ast.ValueFromReader(bytes.NewReader(input))
+	if err != nil {
+		return nil, fmt.Errorf("%w: input: %v", ErrEval, err)
+	}
+	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(v))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %s", ErrEval, e.query, describe(err))
 	}

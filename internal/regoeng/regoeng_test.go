@@ -3,6 +3,7 @@ package regoeng
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -51,5 +52,26 @@ func TestEvalErrorIsNamed(t *testing.T) {
 	}
 	if _, err := e.Eval(context.Background(), map[string]any{"n": 0}); !errors.Is(err, ErrEval) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestEvalJSONMatchesEval(t *testing.T) {
+	e, err := Compile(context.Background(), "data.t.out", []Module{{Path: "t.rego", Source: "package t\nout := {\"n\": count(input.items), \"first\": input.items[0].name}\n"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.Eval(context.Background(), map[string]any{"items": []any{map[string]any{"name": "x"}, map[string]any{"name": "y"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.EvalJSON(context.Background(), []byte(`{"items":[{"name":"x"},{"name":"y"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("Eval %v, EvalJSON %v", a, b)
+	}
+	if _, err := e.EvalJSON(context.Background(), []byte(`{`)); !errors.Is(err, ErrEval) {
+		t.Fatalf("bad JSON: %v", err)
 	}
 }

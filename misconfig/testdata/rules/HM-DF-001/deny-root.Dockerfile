@@ -1,0 +1,5 @@
+FROM alpine:3.20
+USER app
+RUN id
+# want
+USER root:root

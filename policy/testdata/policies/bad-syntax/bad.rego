@@ -1,0 +1,5 @@
+package hallmark.rules.bad
+
+deny contains msg if {
+	msg := input.x +
+}

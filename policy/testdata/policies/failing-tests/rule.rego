@@ -1,0 +1,3 @@
+package hallmark.rules.limit
+
+deny contains "too many packages" if count(input.inventory.packages) > 2

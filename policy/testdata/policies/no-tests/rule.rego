@@ -1,0 +1,3 @@
+package hallmark.rules.notests
+
+deny contains "never" if false
