@@ -99,7 +99,7 @@ keyless against a trusted root — offline.`,
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debugging detail to stderr")
 	root.PersistentFlags().BoolVarP(&e.quiet, "quiet", "q", false, "do not show progress")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newSBOMCmd(e), newScanCmd(e), newDBCmd(e), newKeyCmd(e), newSignCmd(e), newVerifyCmd(e), newAttestCmd(e), newVerifyAttestationCmd(e), newReleaseCmd(e), newBuildCmd(e), newVerifyProvenanceCmd(e), newLogCmd(e), newGateCmd(e), newPolicyCmd(e), newMisconfigCmd(e), newVersionCmd(e))
+	root.AddCommand(newSBOMCmd(e), newScanCmd(e), newDBCmd(e), newKeyCmd(e), newSignCmd(e), newVerifyCmd(e), newAttestCmd(e), newVerifyAttestationCmd(e), newReleaseCmd(e), newBuildCmd(e), newVerifyProvenanceCmd(e), newLogCmd(e), newGateCmd(e), newPolicyCmd(e), newMisconfigCmd(e), newAdmissionCmd(e), newVersionCmd(e))
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }
