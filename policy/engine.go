@@ -245,11 +245,18 @@ func packagePath(m *ast.Module) ([]string, bool) {
 }
 
 func policyDigest(mods []regoeng.Module, data map[string]any) string {
-	sorted := slices.Clone(mods)
-	slices.SortFunc(sorted, func(a, b regoeng.Module) int { return strings.Compare(a.Path, b.Path) })
+	// Module sources only, in a content order: the paths a policy was loaded from (./policies
+	// in CI, /etc/hallmark/policies in the cluster) do not change what it decides, and must not
+	// change its digest, or the admission webhook would ignore the gate's summaries.
+	sums := make([]string, 0, len(mods))
+	for _, m := range mods {
+		sum := sha256.Sum256([]byte(m.Source))
+		sums = append(sums, hex.EncodeToString(sum[:]))
+	}
+	slices.Sort(sums)
 	h := sha256.New()
-	for _, m := range sorted {
-		fmt.Fprintf(h, "%d:%s\x00%d:%s\x00", len(m.Path), m.Path, len(m.Source), m.Source)
+	for _, s := range sums {
+		fmt.Fprintf(h, "%s\n", s)
 	}
 	b, _ := json.Marshal(data) // maps marshal with sorted keys: deterministic
 	h.Write(b)

@@ -326,3 +326,20 @@ func TestConcurrentEvaluate(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestPolicyDigestIgnoresPaths: the same policy loaded from two directories has one digest
+// (the webhook matches the gate's summaries by it); a change of source or data changes it.
+func TestPolicyDigestIgnoresPaths(t *testing.T) {
+	a := []regoeng.Module{{Path: "/ci/policies/x.rego", Source: "package x\n"}, {Path: "/ci/policies/y.rego", Source: "package y\n"}}
+	b := []regoeng.Module{{Path: "/etc/hallmark/y.rego", Source: "package y\n"}, {Path: "/etc/hallmark/x.rego", Source: "package x\n"}}
+	if policyDigest(a, nil) != policyDigest(b, nil) {
+		t.Fatal("the digest depends on where the modules were loaded from")
+	}
+	c := []regoeng.Module{{Path: "/ci/policies/x.rego", Source: "package x\n\n"}, {Path: "/ci/policies/y.rego", Source: "package y\n"}}
+	if policyDigest(a, nil) == policyDigest(c, nil) {
+		t.Fatal("a source change kept the digest")
+	}
+	if policyDigest(a, nil) == policyDigest(a, map[string]any{"k": 1}) {
+		t.Fatal("a data change kept the digest")
+	}
+}
