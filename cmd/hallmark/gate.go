@@ -45,6 +45,7 @@ type gateFlags struct {
 	allowPartial  bool
 	attest        bool
 	attestBundle  string
+	trustedRoot   string
 }
 
 func newGateCmd(e *env) *cobra.Command {
@@ -120,6 +121,7 @@ advisory database, registry unreachable).`,
 	fl.StringArrayVar(&f.policies, "policy", nil, "policy: builtin, or a directory of Rego modules (repeatable; default builtin)")
 	fl.StringVar(&f.config, "config", "", "policy configuration, YAML or JSON (rule parameters, disabled rules)")
 	fl.StringArrayVar(&f.keys, "key", nil, "public key signatures must verify with (repeatable); with --attest, also the private key that signs the summary")
+	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted root JSON: also verify keyless signatures and attestations (the policy decides which identities are trusted)")
 	fl.StringVar(&f.evidence, "evidence", "", "decide on this evidence document instead of gathering evidence for TARGET")
 	fl.StringVar(&f.writeEvidence, "write-evidence", "", "also write the evidence the decision was made on to FILE")
 	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(policy.Formats, ", "))
@@ -383,7 +385,7 @@ func gatherEvidence(ctx context.Context, e *env, f *gateFlags, target string, ke
 			return nil, nil, codedError{code: ExitUsage, err: err}
 		}
 		ev.Subject.Image = &im
-		if inputs, err = verifyImageEvidence(ctx, e, ev, ref, keys); err != nil {
+		if inputs, err = verifyImageEvidence(ctx, e, ev, ref, keys, f.trustedRoot); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -394,7 +396,7 @@ func gatherEvidence(ctx context.Context, e *env, f *gateFlags, target string, ke
 // with each public key, at the digest that was inventoried (never the tag, which may have moved
 // since), and records what verified. What does not verify is not evidence: it is reported on
 // stderr and left out.
-func verifyImageEvidence(ctx context.Context, e *env, ev *policy.Evidence, ref string, keys gateKeys) ([]policy.VSAResource, error) {
+func verifyImageEvidence(ctx context.Context, e *env, ev *policy.Evidence, ref string, keys gateKeys, trustedRootPath string) ([]policy.VSAResource, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		return nil, codedError{code: ExitUsage, err: err}
@@ -407,11 +409,38 @@ func verifyImageEvidence(ctx context.Context, e *env, ev *policy.Evidence, ref s
 		{"https://cyclonedx.org/bom", "CycloneDX SBOM attestation"},
 		{"https://spdx.dev/Document", "SPDX SBOM attestation"},
 	}
+	type verifier struct {
+		p     sign.Policy
+		label string
+	}
+	var verifiers []verifier
 	for i, pub := range keys.verify {
 		p, err := sign.NewKeyPolicy(pub, nil)
 		if err != nil {
 			return nil, codedError{code: ExitUsage, err: fmt.Errorf("--key %s: %w", keys.verifyPath[i], err)}
 		}
+		verifiers = append(verifiers, verifier{p, "--key " + keys.verifyPath[i]})
+	}
+	if trustedRootPath != "" {
+		// Keyless: any certificate of the trusted root's CAs, logged and timestamped as the
+		// root demands, is verified and recorded with its identity and issuer; the policy
+		// (signed-by rule) decides which identities are trusted.
+		data, err := readVerifyInput(trustedRootPath, "--trusted-root")
+		if err != nil {
+			return nil, err
+		}
+		tr, err := sign.ParseTrustedRoot(data)
+		if err != nil {
+			return nil, codedError{code: ExitUsage, err: fmt.Errorf("--trusted-root %s: %w", trustedRootPath, err)}
+		}
+		p, err := sign.NewKeylessPolicy(tr, sign.Identity{SubjectAlternativeNameRegexp: ".*", IssuerRegexp: ".*"})
+		if err != nil {
+			return nil, codedError{code: ExitUsage, err: fmt.Errorf("--trusted-root %s: %w", trustedRootPath, err)}
+		}
+		verifiers = append(verifiers, verifier{p, "--trusted-root " + trustedRootPath})
+	}
+	for _, vf := range verifiers {
+		p := vf.p
 		for _, k := range kinds {
 			verified, err := oci.VerifyImage(ctx, pinned, p, oci.VerifyOptions{PredicateType: k.predicateType})
 			switch {
@@ -421,7 +450,7 @@ func verifyImageEvidence(ctx context.Context, e *env, ev *policy.Evidence, ref s
 				}
 				continue
 			case errors.Is(err, sign.ErrVerification):
-				fmt.Fprintf(e.stderr, "hallmark: warning: no %s of %s verified with --key %s: %v\n", k.what, pinned, keys.verifyPath[i], err)
+				fmt.Fprintf(e.stderr, "hallmark: warning: no %s of %s verified with %s: %v\n", k.what, pinned, vf.label, err)
 				continue
 			case err != nil:
 				return nil, err
