@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 
 	"github.com/hallmark-dev/hallmark/sign"
 )
@@ -63,14 +64,54 @@ func TestMySQLBackend(t *testing.T) {
 	srv, hs := open()
 	ec := newSigner(t, sign.ECDSAP256)
 	var bodies [][]byte
+	var first *bundle.Bundle
 	for i := range 5 {
 		b := signBlob(t, ec, fmt.Sprintf("mysql entry %d", i))
+		if i == 0 {
+			first = b
+		}
 		idx := logAndVerify(t, srv, hs.URL, b, ec.Public())
 		if idx != uint64(i) {
 			t.Fatalf("entry %d got index %d", i, idx)
 		}
 		bodies = append(bodies, b.Bundle.GetVerificationMaterial().GetTlogEntries()[0].GetCanonicalizedBody())
 	}
+	// The answers carry checkpoints the log signed for its integrated tree at once; the
+	// checkpoint it publishes later is consistent with each of them.
+	pubClient := NewClient(mustHTTPFetcher(t, hs.URL), srv.Key())
+	var published *Checkpoint
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		cp, err := pubClient.Checkpoint(context.Background())
+		if err == nil && cp.Size >= 5 {
+			published = cp
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no published checkpoint of size 5: %v %v", cp, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for i, b := range []*bundle.Bundle{first} {
+		ip := b.Bundle.GetVerificationMaterial().GetTlogEntries()[0].GetInclusionProof()
+		old, err := OpenCheckpoint([]byte(ip.GetCheckpoint().GetEnvelope()), srv.Key())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old.Size == published.Size {
+			if string(old.Root) != string(published.Root) {
+				t.Fatalf("bundle %d: same size, other root than the published checkpoint", i)
+			}
+			continue
+		}
+		proof, err := pubClient.ConsistencyProof(context.Background(), old.Size, published)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyConsistency(old.Size, published.Size, proof, old.Root, published.Root); err != nil {
+			t.Fatalf("bundle %d's checkpoint (size %d) is not consistent with the published one (size %d): %v", i, old.Size, published.Size, err)
+		}
+	}
+
 	// Same entry again: the original index.
 	again := signBlob(t, ec, "mysql entry 0") // ECDSA signatures differ: a new entry
 	req, _ := RequestForBundle(again, ec.Public())

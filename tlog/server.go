@@ -101,6 +101,14 @@ type Server struct {
 	proofs proofCache
 	cpMu   sync.Mutex
 	lastCP *Checkpoint
+	signer note.Signer
+	// own is the checkpoint the log signed itself for its integrated tree (MySQL, see
+	// integratedCheckpoint), reused while the tree has not grown.
+	own struct {
+		sync.Mutex
+		size uint64
+		raw  []byte
+	}
 
 	added, duplicates, rejected atomic.Uint64
 }
@@ -148,6 +156,7 @@ func OpenServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 	s.key = key
+	s.signer = signer
 	der, err := x509.MarshalPKIXPublicKey(key.Public)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrServerConfig, err)
@@ -288,7 +297,23 @@ func (s *Server) Close(ctx context.Context) error {
 // commits to it and returns it as a transparency-log entry with its inclusion proof. A body
 // already in the log returns its original index and dup=true.
 func (s *Server) Add(ctx context.Context, body []byte, kv *protorekor.KindVersion) (tle *protorekor.TransparencyLogEntry, dup bool, err error) {
-	idx, cpRaw, err := s.awaiter.Await(ctx, s.appender.Add(ctx, tessera.NewEntry(body)))
+	var (
+		idx   tessera.Index
+		cpRaw []byte
+	)
+	future := s.appender.Add(ctx, tessera.NewEntry(body))
+	if s.db != nil {
+		// MySQL: tessera's driver publishes a checkpoint at most once a second. The entry is
+		// durable once its batch committed (sequenced and integrated in one transaction), so
+		// the answer carries a checkpoint the log signs at once for its integrated tree —
+		// the same tree, with the same key, that the next published checkpoint extends.
+		idx, err = future()
+		if err == nil {
+			cpRaw, err = s.integratedCheckpoint(ctx)
+		}
+	} else {
+		idx, cpRaw, err = s.awaiter.Await(ctx, future)
+	}
 	if err != nil {
 		if errors.Is(err, tessera.ErrPushback) {
 			return nil, false, fmt.Errorf("%w: %v", ErrBusy, err)
@@ -319,6 +344,31 @@ func (s *Server) Add(ctx context.Context, body []byte, kv *protorekor.KindVersio
 		},
 		CanonicalizedBody: body,
 	}, idx.IsDup, nil
+}
+
+// integratedCheckpoint signs a C2SP checkpoint for the tree tessera's MySQL driver has
+// integrated (its TreeState row: size and root hash), or returns the last one signed when the
+// tree has not grown since.
+func (s *Server) integratedCheckpoint(ctx context.Context) ([]byte, error) {
+	var (
+		size uint64
+		root []byte
+	)
+	if err := s.db.QueryRowContext(ctx, "SELECT `size`, `root` FROM `TreeState` WHERE `id` = 0").Scan(&size, &root); err != nil {
+		return nil, fmt.Errorf("reading the integrated tree: %w", err)
+	}
+	s.own.Lock()
+	defer s.own.Unlock()
+	if s.own.raw != nil && s.own.size == size {
+		return s.own.raw, nil
+	}
+	text := fmt.Sprintf("%s\n%d\n%s\n", s.key.Origin, size, base64.StdEncoding.EncodeToString(root))
+	raw, err := note.Sign(&note.Note{Text: text}, s.signer)
+	if err != nil {
+		return nil, fmt.Errorf("signing a checkpoint: %w", err)
+	}
+	s.own.size, s.own.raw = size, raw
+	return raw, nil
 }
 
 // openCheckpoint opens a checkpoint the log published, remembering the last one: every
