@@ -86,24 +86,13 @@ verify-attestation registry:IMAGE --key P.pub --type TYPE".`,
 			}
 			b, err := sign.SignStatement(cmd.Context(), signer, statement)
 			if err != nil {
-				if errors.Is(err, sign.ErrSignerFault) {
-					return codedError{code: ExitInternal, err: err}
-				}
-				return fmt.Errorf("attesting %s: %w", name, err)
+				return signError("attesting", name, err)
 			}
-			if tlogURL != "" {
-				if err := logBundle(cmd.Context(), e, tlogURL, b, signer.Public()); err != nil {
-					return err
-				}
-			}
-			if err := writeBundle(e, bundlePath, b); err != nil {
+			where, err := logAndWriteBundle(cmd.Context(), e, tlogURL, bundlePath, b, signer.Public())
+			if err != nil {
 				return err
 			}
 			if !e.quiet {
-				where := bundlePath
-				if where == "-" {
-					where = "standard output"
-				}
 				fmt.Fprintf(e.stderr, "hallmark: attested %s (sha256:%s) as %s with %s key %s; bundle written to %s\n",
 					name, subject.Digest["sha256"], predicateType, signer.Algorithm(),
 					b.GetVerificationMaterial().GetPublicKey().GetHint(), where)
@@ -137,10 +126,7 @@ func runAttestImage(cmd *cobra.Command, e *env, ref, keyPath, bundlePath, predic
 	}
 	pushed, err := oci.AttestImage(cmd.Context(), ref, signer, predicateType, predicate, imageOptions(e, tlogURL, signer))
 	if err != nil {
-		if errors.Is(err, sign.ErrSignerFault) {
-			return codedError{code: ExitInternal, err: err}
-		}
-		return fmt.Errorf("attesting %s%s: %w", source.RegistryPrefix, ref, err)
+		return signError("attesting", source.RegistryPrefix+ref, err)
 	}
 	if err := writeBundleCopy(e, bundlePath, pushed); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -81,24 +82,13 @@ or "cosign verify --key P.pub --insecure-ignore-tlog=true IMAGE".`,
 			}
 			b, err := sign.SignBlob(cmd.Context(), signer, r)
 			if err != nil {
-				if errors.Is(err, sign.ErrSignerFault) {
-					return codedError{code: ExitInternal, err: err}
-				}
-				return fmt.Errorf("signing %s: %w", name, err)
+				return signError("signing", name, err)
 			}
-			if tlogURL != "" {
-				if err := logBundle(cmd.Context(), e, tlogURL, b, signer.Public()); err != nil {
-					return err
-				}
-			}
-			if err := writeBundle(e, bundlePath, b); err != nil {
+			where, err := logAndWriteBundle(cmd.Context(), e, tlogURL, bundlePath, b, signer.Public())
+			if err != nil {
 				return err
 			}
 			if !e.quiet {
-				where := bundlePath
-				if where == "-" {
-					where = "standard output"
-				}
 				digest := hex.EncodeToString(b.GetMessageSignature().GetMessageDigest().GetDigest())
 				fmt.Fprintf(e.stderr, "hallmark: signed %s (sha256:%s) with %s key %s; bundle written to %s\n",
 					name, digest, signer.Algorithm(), b.GetVerificationMaterial().GetPublicKey().GetHint(), where)
@@ -120,10 +110,7 @@ func runSignImage(cmd *cobra.Command, e *env, keyPath, bundlePath, tlogURL, ref 
 	}
 	pushed, err := oci.SignImage(cmd.Context(), ref, signer, imageOptions(e, tlogURL, signer))
 	if err != nil {
-		if errors.Is(err, sign.ErrSignerFault) {
-			return codedError{code: ExitInternal, err: err}
-		}
-		return fmt.Errorf("signing %s%s: %w", source.RegistryPrefix, ref, err)
+		return signError("signing", source.RegistryPrefix+ref, err)
 	}
 	if err := writeBundleCopy(e, bundlePath, pushed); err != nil {
 		return err
@@ -134,6 +121,32 @@ func runSignImage(cmd *cobra.Command, e *env, keyPath, bundlePath, tlogURL, ref 
 			pushed.Bundle.GetVerificationMaterial().GetPublicKey().GetHint(), pushed.Referrer)
 	}
 	return nil
+}
+
+// signError gives a signing failure its exit code: a signer that misbehaved is an internal
+// error (3); anything else keeps the code of its cause.
+func signError(verb, name string, err error) error {
+	if errors.Is(err, sign.ErrSignerFault) {
+		return codedError{code: ExitInternal, err: err}
+	}
+	return fmt.Errorf("%s %s: %w", verb, name, err)
+}
+
+// logAndWriteBundle submits a freshly signed bundle to the transparency log at tlogURL (when
+// given), then writes it to bundlePath; it returns where the bundle went, for the summary line.
+func logAndWriteBundle(ctx context.Context, e *env, tlogURL, bundlePath string, b *bundle.Bundle, pub crypto.PublicKey) (string, error) {
+	if tlogURL != "" {
+		if err := logBundle(ctx, e, tlogURL, b, pub); err != nil {
+			return "", err
+		}
+	}
+	if err := writeBundle(e, bundlePath, b); err != nil {
+		return "", err
+	}
+	if bundlePath == "-" {
+		return "standard output", nil
+	}
+	return bundlePath, nil
 }
 
 // imageOptions are the sign/oci options of an image signature: with --tlog, the bundle is
