@@ -293,8 +293,9 @@ func (s *Server) Close(ctx context.Context) error {
 	return err
 }
 
-// Add appends a validated entry body (see ValidateRequest), waits until a published checkpoint
-// commits to it and returns it as a transparency-log entry with its inclusion proof. A body
+// Add appends a validated entry body (see ValidateRequest), waits until a checkpoint commits to
+// it (the next published one; on MySQL one the log signs for its tree as soon as the entry's
+// batch committed) and returns it as a transparency-log entry with its inclusion proof. A body
 // already in the log returns its original index and dup=true.
 func (s *Server) Add(ctx context.Context, body []byte, kv *protorekor.KindVersion) (tle *protorekor.TransparencyLogEntry, dup bool, err error) {
 	var (
