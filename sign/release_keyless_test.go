@@ -1,11 +1,7 @@
-package sign
+package sign_test
 
 import (
-	"context"
-	"crypto"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -14,162 +10,22 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/secure-systems-lab/go-securesystemslib/dsse"
-	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
-	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore-go/pkg/testing/ca"
-	sgtlog "github.com/sigstore/sigstore-go/pkg/tlog"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/hallmark-dev/hallmark/sign"
+	"github.com/hallmark-dev/hallmark/sign/signtest"
 )
 
-// Keyless releases, signed with sigstore-go's VirtualSigstore (pkg/testing/ca): a Fulcio CA,
-// a Rekor log, a CT log and a timestamp authority in process, with real keys. SignRelease
-// signs with the certificate's key; the keyless hook then does what a Sigstore client does
-// after signing (certificate instead of key hint, log entry, timestamp). The helpers mirror
-// sign/oci/virtualsigstore_test.go: test files cannot be imported across packages.
+// Keyless releases, signed with signtest's VirtualSigstore (a Fulcio CA, a Rekor log, a CT log
+// and a timestamp authority in process, with real keys). SignRelease signs with the
+// certificate's key; signtest.Keyless then does what a Sigstore client does after signing
+// (certificate instead of key hint, log entry, timestamp). An external test package: signtest
+// imports sign.
 
 const (
-	keylessIdentity = "builder@hallmark.dev"
-	keylessIssuer   = "https://accounts.hallmark.dev"
+	keylessIdentity = signtest.Identity
+	keylessIssuer   = signtest.Issuer
 )
-
-type virtualSigstore struct{ *ca.VirtualSigstore }
-
-func newVirtualSigstore(t testing.TB) *virtualSigstore {
-	t.Helper()
-	vs, err := ca.NewVirtualSigstore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &virtualSigstore{vs}
-}
-
-// rootParts says what a trusted root lists besides the certificate authority.
-type rootParts struct{ tlog, tsa, ctlog bool }
-
-// trustedRoot builds v's TrustedRoot JSON and reads it back with ParseTrustedRoot, as
-// --trusted-root does.
-func (v *virtualSigstore) trustedRoot(t testing.TB, parts rootParts) root.TrustedMaterial {
-	t.Helper()
-	var tlogs, ctlogs map[string]*root.TransparencyLog
-	var tsas []root.TimestampingAuthority
-	if parts.tlog {
-		tlogs = rawLogIDs(t, v.RekorLogs())
-	}
-	if parts.ctlog {
-		ctlogs = rawLogIDs(t, v.CTLogs())
-	}
-	if parts.tsa {
-		tsas = v.TimestampingAuthorities()
-	}
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, v.FulcioCertificateAuthorities(), ctlogs, tsas, tlogs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := tr.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := ParseTrustedRoot(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return parsed
-}
-
-// rawLogIDs gives logs their raw SHA-256 log ID: the VirtualSigstore keeps the hex string's
-// bytes, which would go into the JSON as an ID no entry has.
-func rawLogIDs(t testing.TB, logs map[string]*root.TransparencyLog) map[string]*root.TransparencyLog {
-	t.Helper()
-	out := make(map[string]*root.TransparencyLog, len(logs))
-	for id, l := range logs {
-		raw, err := hex.DecodeString(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := *l
-		c.ID = raw
-		out[id] = &c
-	}
-	return out
-}
-
-// keylessSigner is an ephemeral key and the certificate the virtual Fulcio issued for it.
-type keylessSigner struct {
-	*KeySigner
-	cert *x509.Certificate
-}
-
-func (v *virtualSigstore) signer(t testing.TB, identity, issuer string) keylessSigner {
-	t.Helper()
-	cert, key, err := v.GenerateLeafCert(identity, issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewKeySigner(key.(crypto.Signer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keylessSigner{KeySigner: s, cert: cert}
-}
-
-// evidence says who vouches for when the signature was made; nil adds nothing.
-type evidence struct {
-	log, tsa *virtualSigstore
-	logTime  time.Time // the log entry's integrated time; zero means now
-}
-
-// keyless makes a key-signed DSSE bundle of s keyless: certificate, then ev's Rekor v1 dsse
-// entry (inclusion proof and signed entry timestamp) and RFC 3161 timestamp.
-func keyless(s keylessSigner, ev evidence) func(context.Context, *bundle.Bundle) error {
-	return func(_ context.Context, b *bundle.Bundle) error {
-		env := b.GetDsseEnvelope()
-		if env == nil || len(env.GetSignatures()) != 1 {
-			return errors.New("keyless: not a DSSE bundle with one signature")
-		}
-		sig := env.GetSignatures()[0].GetSig()
-		vm := b.Bundle.VerificationMaterial
-		vm.Content = &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: s.cert.Raw}}
-		if ev.log != nil {
-			at := ev.logTime
-			if at.IsZero() {
-				at = time.Now()
-			}
-			entry, err := ev.log.GenerateTlogEntry(s.cert, &dsse.Envelope{
-				PayloadType: env.GetPayloadType(),
-				Payload:     base64.StdEncoding.EncodeToString(env.GetPayload()),
-				Signatures:  []dsse.Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}},
-			}, sig, at.Unix(), true)
-			if err != nil {
-				return err
-			}
-			tle := proto.Clone(entry.TransparencyLogEntry()).(*protorekor.TransparencyLogEntry)
-			set, err := ev.log.RekorSignPayload(sgtlog.RekorPayload{
-				Body: entry.Body(), IntegratedTime: tle.GetIntegratedTime(), LogIndex: tle.GetLogIndex(),
-				LogID: hex.EncodeToString(tle.GetLogId().GetKeyId()),
-			})
-			if err != nil {
-				return err
-			}
-			tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
-			tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
-			vm.TlogEntries = append(vm.TlogEntries, tle)
-		}
-		if ev.tsa != nil {
-			tsr, err := ev.tsa.TimestampResponse(sig)
-			if err != nil {
-				return err
-			}
-			vm.TimestampVerificationData = &protobundle.TimestampVerificationData{
-				Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: tsr}},
-			}
-		}
-		return nil
-	}
-}
 
 var keylessReleaseTree = map[string]string{
 	"bin/app":       "#!/bin/sh\necho app 2.0.0\n",
@@ -180,46 +36,18 @@ var keylessReleaseTree = map[string]string{
 
 // signKeylessRelease writes a release, signs it with s as `hallmark release sign` would (with
 // ev vouching for the time) and puts the bundle at ReleaseBundlePath.
-func signKeylessRelease(t *testing.T, s keylessSigner, ev evidence) string {
+func signKeylessRelease(t *testing.T, s signtest.Signer, ev signtest.Evidence) string {
 	t.Helper()
-	dir := writeTree(t, keylessReleaseTree)
-	b, _, err := SignRelease(t.Context(), s, dir, ReleaseOptions{SBOM: []string{"sbom.cdx.json"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := keyless(s, ev)(t.Context(), b); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := MarshalBundle(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, filepath.FromSlash(ReleaseBundlePath))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return signtest.KeylessRelease(t, s, ev, keylessReleaseTree, sign.ReleaseOptions{SBOM: []string{"sbom.cdx.json"}})
 }
 
 func readReleaseBundle(t *testing.T, dir string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ReleaseBundlePath)))
+	raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(sign.ReleaseBundlePath)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return raw
-}
-
-func mustKeylessPolicy(t testing.TB, tm root.TrustedMaterial, id Identity) Policy {
-	t.Helper()
-	p, err := NewKeylessPolicy(tm, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // TestKeylessReleaseRoundTrip: a release signed keyless verifies under the signer's identity,
@@ -227,12 +55,12 @@ func mustKeylessPolicy(t testing.TB, tm root.TrustedMaterial, id Identity) Polic
 // difference once the directory is tampered with.
 func TestKeylessReleaseRoundTrip(t *testing.T) {
 	ctx := t.Context()
-	vs := newVirtualSigstore(t)
-	s := vs.signer(t, keylessIdentity, keylessIssuer)
-	dir := signKeylessRelease(t, s, evidence{log: vs, tsa: vs})
-	p := mustKeylessPolicy(t, vs.trustedRoot(t, rootParts{tlog: true, tsa: true}), Identity{SubjectAlternativeName: keylessIdentity, Issuer: keylessIssuer})
+	vs := signtest.NewVirtualSigstore(t)
+	s := vs.Signer(t, keylessIdentity, keylessIssuer)
+	dir := signKeylessRelease(t, s, signtest.Evidence{Log: vs, TSA: vs})
+	p := signtest.KeylessPolicy(t, vs.TrustedRoot(t, signtest.RootParts{TLog: true, TSA: true}), sign.Identity{SubjectAlternativeName: keylessIdentity, Issuer: keylessIssuer})
 
-	rep, err := VerifyRelease(ctx, dir, readReleaseBundle(t, dir), p)
+	rep, err := sign.VerifyRelease(ctx, dir, readReleaseBundle(t, dir), p)
 	if err != nil {
 		t.Fatalf("VerifyRelease: %v (problems %+v)", err, rep)
 	}
@@ -246,7 +74,7 @@ func TestKeylessReleaseRoundTrip(t *testing.T) {
 	if len(r.Timestamps) != 2 {
 		t.Errorf("timestamps = %+v, want the log's and the authority's", r.Timestamps)
 	}
-	if r.Statement == nil || r.Statement.PredicateType != ReleasePredicateType || len(rep.Manifest.Files) != len(keylessReleaseTree) || len(rep.Problems) != 0 {
+	if r.Statement == nil || r.Statement.PredicateType != sign.ReleasePredicateType || len(rep.Manifest.Files) != len(keylessReleaseTree) || len(rep.Problems) != 0 {
 		t.Errorf("report = %+v", rep)
 	}
 	if len(rep.Manifest.SBOM) != 1 || rep.Manifest.SBOM[0].Path != "sbom.cdx.json" {
@@ -255,7 +83,7 @@ func TestKeylessReleaseRoundTrip(t *testing.T) {
 
 	// Every file is a subject: one file alone verifies as an attestation of the release.
 	sum := sha256.Sum256([]byte(keylessReleaseTree["bin/app"]))
-	if _, _, err := VerifyAttestation(ctx, "sha256:"+hex.EncodeToString(sum[:]), readReleaseBundle(t, dir), p, ReleasePredicateType); err != nil {
+	if _, _, err := sign.VerifyAttestation(ctx, "sha256:"+hex.EncodeToString(sum[:]), readReleaseBundle(t, dir), p, sign.ReleasePredicateType); err != nil {
 		t.Errorf("one file as an attestation: %v", err)
 	}
 
@@ -267,8 +95,8 @@ func TestKeylessReleaseRoundTrip(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "bin", "backdoor"), []byte("x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = VerifyRelease(ctx, dir, readReleaseBundle(t, dir), p)
-	if !errors.Is(err, ErrReleaseMismatch) {
+	rep, err = sign.VerifyRelease(ctx, dir, readReleaseBundle(t, dir), p)
+	if !errors.Is(err, sign.ErrReleaseMismatch) {
 		t.Fatalf("tampered: err = %v, want ErrReleaseMismatch", err)
 	}
 	var kinds []string
@@ -287,51 +115,51 @@ func TestKeylessReleaseRoundTrip(t *testing.T) {
 // problem reported, with its own named error, and nothing is compared.
 func TestKeylessReleaseFailures(t *testing.T) {
 	ctx := t.Context()
-	vs, other := newVirtualSigstore(t), newVirtualSigstore(t)
-	ours := vs.signer(t, keylessIdentity, keylessIssuer)
-	theirs := other.signer(t, keylessIdentity, keylessIssuer)
-	full := evidence{log: vs, tsa: vs}
+	vs, other := signtest.NewVirtualSigstore(t), signtest.NewVirtualSigstore(t)
+	ours := vs.Signer(t, keylessIdentity, keylessIssuer)
+	theirs := other.Signer(t, keylessIdentity, keylessIssuer)
+	full := signtest.Evidence{Log: vs, TSA: vs}
 
 	good := signKeylessRelease(t, ours, full)
 	foreignCert := signKeylessRelease(t, theirs, full)
-	foreign := signKeylessRelease(t, theirs, evidence{log: other, tsa: other})
-	bare := signKeylessRelease(t, ours, evidence{})
-	tsaOnly := signKeylessRelease(t, ours, evidence{tsa: vs})
-	expired := signKeylessRelease(t, ours, evidence{log: vs, logTime: ours.cert.NotAfter.Add(time.Minute)})
+	foreign := signKeylessRelease(t, theirs, signtest.Evidence{Log: other, TSA: other})
+	bare := signKeylessRelease(t, ours, signtest.Evidence{})
+	tsaOnly := signKeylessRelease(t, ours, signtest.Evidence{TSA: vs})
+	expired := signKeylessRelease(t, ours, signtest.Evidence{Log: vs, LogTime: ours.Cert.NotAfter.Add(time.Minute)})
 
-	fullRoot := vs.trustedRoot(t, rootParts{tlog: true, tsa: true})
-	tsaRoot := vs.trustedRoot(t, rootParts{tsa: true})
-	ctRoot := vs.trustedRoot(t, rootParts{tlog: true, tsa: true, ctlog: true})
-	otherRoot := other.trustedRoot(t, rootParts{tlog: true, tsa: true})
-	id := Identity{SubjectAlternativeName: keylessIdentity, Issuer: keylessIssuer}
+	fullRoot := vs.TrustedRoot(t, signtest.RootParts{TLog: true, TSA: true})
+	tsaRoot := vs.TrustedRoot(t, signtest.RootParts{TSA: true})
+	ctRoot := vs.TrustedRoot(t, signtest.RootParts{TLog: true, TSA: true, CTLog: true})
+	otherRoot := other.TrustedRoot(t, signtest.RootParts{TLog: true, TSA: true})
+	id := sign.Identity{SubjectAlternativeName: keylessIdentity, Issuer: keylessIssuer}
 
 	tests := []struct {
 		name string
 		dir  string
 		root root.TrustedMaterial
-		id   Identity
+		id   sign.Identity
 		want error // nil: verifies
 	}{
 		{"right-identity", good, fullRoot, id, nil},
-		{"anchored-regexps", good, fullRoot, Identity{SubjectAlternativeNameRegexp: `^builder@hallmark\.dev$`, IssuerRegexp: `^https://accounts\.hallmark\.dev$`}, nil},
-		{"wrong-identity", good, fullRoot, Identity{SubjectAlternativeName: "intruder@hallmark.dev", Issuer: keylessIssuer}, ErrCertificateIdentity},
-		{"wrong-issuer", good, fullRoot, Identity{SubjectAlternativeName: keylessIdentity, Issuer: "https://accounts.example.com"}, ErrCertificateIdentity},
-		{"identity-regexp-mismatch", good, fullRoot, Identity{SubjectAlternativeNameRegexp: `^release@`, Issuer: keylessIssuer}, ErrCertificateIdentity},
-		{"issuer-regexp-mismatch", good, fullRoot, Identity{SubjectAlternativeName: keylessIdentity, IssuerRegexp: `^https://token\.actions\.githubusercontent\.com$`}, ErrCertificateIdentity},
-		{"certificate-of-another-ca", foreignCert, fullRoot, id, ErrUntrustedCertificate},
-		{"another-sigstore", foreign, fullRoot, id, ErrTransparencyLog},
+		{"anchored-regexps", good, fullRoot, sign.Identity{SubjectAlternativeNameRegexp: `^builder@hallmark\.dev$`, IssuerRegexp: `^https://accounts\.hallmark\.dev$`}, nil},
+		{"wrong-identity", good, fullRoot, sign.Identity{SubjectAlternativeName: "intruder@hallmark.dev", Issuer: keylessIssuer}, sign.ErrCertificateIdentity},
+		{"wrong-issuer", good, fullRoot, sign.Identity{SubjectAlternativeName: keylessIdentity, Issuer: "https://accounts.example.com"}, sign.ErrCertificateIdentity},
+		{"identity-regexp-mismatch", good, fullRoot, sign.Identity{SubjectAlternativeNameRegexp: `^release@`, Issuer: keylessIssuer}, sign.ErrCertificateIdentity},
+		{"issuer-regexp-mismatch", good, fullRoot, sign.Identity{SubjectAlternativeName: keylessIdentity, IssuerRegexp: `^https://token\.actions\.githubusercontent\.com$`}, sign.ErrCertificateIdentity},
+		{"certificate-of-another-ca", foreignCert, fullRoot, id, sign.ErrUntrustedCertificate},
+		{"another-sigstore", foreign, fullRoot, id, sign.ErrTransparencyLog},
 		{"another-sigstore-with-its-root", foreign, otherRoot, id, nil},
-		{"expired-certificate", expired, fullRoot, id, ErrUntrustedCertificate},
-		{"no-sct", good, ctRoot, id, ErrUntrustedCertificate},
-		{"timestamp-but-log-required", tsaOnly, fullRoot, id, ErrTransparencyLog},
-		{"no-evidence-log-required", bare, fullRoot, id, ErrTransparencyLog},
+		{"expired-certificate", expired, fullRoot, id, sign.ErrUntrustedCertificate},
+		{"no-sct", good, ctRoot, id, sign.ErrUntrustedCertificate},
+		{"timestamp-but-log-required", tsaOnly, fullRoot, id, sign.ErrTransparencyLog},
+		{"no-evidence-log-required", bare, fullRoot, id, sign.ErrTransparencyLog},
 		{"timestamp-root-timestamp-only", tsaOnly, tsaRoot, id, nil},
-		{"timestamp-root-no-timestamp", bare, tsaRoot, id, ErrTimestamp},
+		{"timestamp-root-no-timestamp", bare, tsaRoot, id, sign.ErrTimestamp},
 	}
-	kinds := []error{ErrSignature, ErrCertificateIdentity, ErrUntrustedCertificate, ErrTransparencyLog, ErrTimestamp, ErrReleaseMismatch}
+	kinds := []error{sign.ErrSignature, sign.ErrCertificateIdentity, sign.ErrUntrustedCertificate, sign.ErrTransparencyLog, sign.ErrTimestamp, sign.ErrReleaseMismatch}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := VerifyRelease(ctx, tt.dir, readReleaseBundle(t, tt.dir), mustKeylessPolicy(t, tt.root, tt.id))
+			rep, err := sign.VerifyRelease(ctx, tt.dir, readReleaseBundle(t, tt.dir), signtest.KeylessPolicy(t, tt.root, tt.id))
 			if tt.want == nil {
 				if err != nil || rep.Result.Signer.Identity != keylessIdentity {
 					t.Fatalf("err = %v, report %+v", err, rep)
@@ -347,7 +175,7 @@ func TestKeylessReleaseFailures(t *testing.T) {
 					t.Errorf("err = %v also matches %v", err, k)
 				}
 			}
-			if rep == nil || rep.Result != nil || rep.Manifest != nil || len(rep.Problems) != 1 || rep.Problems[0].Kind != ProblemSignature {
+			if rep == nil || rep.Result != nil || rep.Manifest != nil || len(rep.Problems) != 1 || rep.Problems[0].Kind != sign.ProblemSignature {
 				t.Errorf("report = %+v, want the signature as the one problem", rep)
 			}
 		})

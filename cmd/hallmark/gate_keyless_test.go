@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/hallmark-dev/hallmark/sign/oci"
+	"github.com/hallmark-dev/hallmark/sign/signtest"
 )
 
 // TestGateKeyless: with --trusted-root the gate verifies keyless image signatures (certificate,
@@ -15,13 +16,13 @@ import (
 // rule then allows a trusted identity and denies another.
 func TestGateKeyless(t *testing.T) {
 	db := fixtureDB(t)
-	vs := newVirtualSigstore(t)
+	vs := signtest.NewVirtualSigstore(t)
 	host := keylessRegistry(t)
-	root := vs.writeTrustedRoot(t, filepath.Join(t.TempDir(), "root.json"), rootParts{tlog: true, tsa: true})
+	root := vs.WriteTrustedRoot(t, filepath.Join(t.TempDir(), "root.json"), signtest.RootParts{TLog: true, TSA: true})
 	ref := host + "/test/keyless:v1"
 	pushRandomImage(t, ref)
-	s := vs.signer(t, "builder@hallmark.dev", "https://accounts.hallmark.dev")
-	pushed, err := oci.SignImage(t.Context(), ref, s, oci.Options{Transparency: keyless(s, evidence{log: vs, tsa: vs})})
+	s := vs.Signer(t, "builder@hallmark.dev", "https://accounts.hallmark.dev")
+	pushed, err := oci.SignImage(t.Context(), ref, s, oci.Options{Transparency: signtest.Keyless(s, signtest.Evidence{Log: vs, TSA: vs})})
 	if err != nil {
 		t.Fatal(err)
 	}

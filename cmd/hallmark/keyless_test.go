@@ -2,13 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -16,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -25,151 +18,25 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/secure-systems-lab/go-securesystemslib/dsse"
-	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
-	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	"github.com/sigstore/sigstore-go/pkg/bundle"
-	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore-go/pkg/testing/ca"
-	sgtlog "github.com/sigstore/sigstore-go/pkg/tlog"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/hallmark-dev/hallmark/sign"
 	"github.com/hallmark-dev/hallmark/sign/oci"
+	"github.com/hallmark-dev/hallmark/sign/signtest"
 )
 
 // Keyless images and releases through the CLI. hallmark cannot sign keyless (no Fulcio
-// here), so the bundles are made in process with sigstore-go's VirtualSigstore
-// (pkg/testing/ca: a Fulcio CA, a Rekor log, a CT log and a timestamp authority with real
+// here), so the bundles are made in process with sign/signtest's VirtualSigstore (sigstore-go
+// pkg/testing/ca: a Fulcio CA, a Rekor log, a CT log and a timestamp authority with real
 // keys): hallmark's own SignImage/AttestImage/SignRelease sign with the certificate's key, and
 // the keyless hook adds what a Sigstore client would (certificate, log entry, timestamp). The
 // verifying side is the real `hallmark verify`, `verify-attestation` and `release verify`
-// against the trusted root JSON the VirtualSigstore's keys make. The helpers mirror
-// sign/oci/virtualsigstore_test.go: test files cannot be imported across packages.
+// against the trusted root JSON the VirtualSigstore's keys make.
 
 const (
-	keylessIdentity = "builder@hallmark.dev"
-	keylessIssuer   = "https://accounts.hallmark.dev"
+	keylessIdentity = signtest.Identity
+	keylessIssuer   = signtest.Issuer
 	keylessSBOMType = "https://cyclonedx.org/bom"
 )
-
-type virtualSigstore struct{ *ca.VirtualSigstore }
-
-func newVirtualSigstore(t testing.TB) *virtualSigstore {
-	t.Helper()
-	vs, err := ca.NewVirtualSigstore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &virtualSigstore{vs}
-}
-
-// rootParts says what a trusted root lists besides the certificate authority.
-type rootParts struct{ tlog, tsa bool }
-
-// writeTrustedRoot writes v's TrustedRoot JSON to a file for --trusted-root.
-func (v *virtualSigstore) writeTrustedRoot(t testing.TB, path string, parts rootParts) string {
-	t.Helper()
-	var tlogs map[string]*root.TransparencyLog
-	var tsas []root.TimestampingAuthority
-	if parts.tlog {
-		// The VirtualSigstore keeps the hex string's bytes as log ID; the JSON needs the raw
-		// SHA-256 the entries carry.
-		tlogs = map[string]*root.TransparencyLog{}
-		for id, l := range v.RekorLogs() {
-			raw, err := hex.DecodeString(id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := *l
-			c.ID = raw
-			tlogs[id] = &c
-		}
-	}
-	if parts.tsa {
-		tsas = v.TimestampingAuthorities()
-	}
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, v.FulcioCertificateAuthorities(), nil, tsas, tlogs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := tr.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// keylessSigner is an ephemeral key and the certificate the virtual Fulcio issued for it.
-type keylessSigner struct {
-	*sign.KeySigner
-	cert *x509.Certificate
-}
-
-func (v *virtualSigstore) signer(t testing.TB, identity, issuer string) keylessSigner {
-	t.Helper()
-	cert, key, err := v.GenerateLeafCert(identity, issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sign.NewKeySigner(key.(crypto.Signer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keylessSigner{KeySigner: s, cert: cert}
-}
-
-// evidence says who vouches for when the signature was made; nil adds nothing.
-type evidence struct{ log, tsa *virtualSigstore }
-
-// keyless makes a key-signed DSSE bundle of s keyless: certificate, then ev's Rekor v1 dsse
-// entry (inclusion proof and signed entry timestamp) and RFC 3161 timestamp.
-func keyless(s keylessSigner, ev evidence) func(context.Context, *bundle.Bundle) error {
-	return func(_ context.Context, b *bundle.Bundle) error {
-		env := b.GetDsseEnvelope()
-		if env == nil || len(env.GetSignatures()) != 1 {
-			return errors.New("keyless: not a DSSE bundle with one signature")
-		}
-		sig := env.GetSignatures()[0].GetSig()
-		vm := b.Bundle.VerificationMaterial
-		vm.Content = &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: s.cert.Raw}}
-		if ev.log != nil {
-			entry, err := ev.log.GenerateTlogEntry(s.cert, &dsse.Envelope{
-				PayloadType: env.GetPayloadType(),
-				Payload:     base64.StdEncoding.EncodeToString(env.GetPayload()),
-				Signatures:  []dsse.Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}},
-			}, sig, time.Now().Unix(), true)
-			if err != nil {
-				return err
-			}
-			tle := proto.Clone(entry.TransparencyLogEntry()).(*protorekor.TransparencyLogEntry)
-			set, err := ev.log.RekorSignPayload(sgtlog.RekorPayload{
-				Body: entry.Body(), IntegratedTime: tle.GetIntegratedTime(), LogIndex: tle.GetLogIndex(),
-				LogID: hex.EncodeToString(tle.GetLogId().GetKeyId()),
-			})
-			if err != nil {
-				return err
-			}
-			tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
-			tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
-			vm.TlogEntries = append(vm.TlogEntries, tle)
-		}
-		if ev.tsa != nil {
-			tsr, err := ev.tsa.TimestampResponse(sig)
-			if err != nil {
-				return err
-			}
-			vm.TimestampVerificationData = &protobundle.TimestampVerificationData{
-				Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: tsr}},
-			}
-		}
-		return nil
-	}
-}
 
 // keylessFlags are the keyless verification flags for one trusted root.
 func keylessFlags(rootPath string, extra ...string) []string {
@@ -258,12 +125,12 @@ func pushBundleReferrer(t *testing.T, ref string, bundleJSON []byte) {
 // moved to another image is exit 1 with its named error.
 func TestKeylessRegistryCLI(t *testing.T) {
 	ctx := t.Context()
-	vs, other := newVirtualSigstore(t), newVirtualSigstore(t)
+	vs, other := signtest.NewVirtualSigstore(t), signtest.NewVirtualSigstore(t)
 	host := keylessRegistry(t)
 	dir := t.TempDir()
-	fullRoot := vs.writeTrustedRoot(t, filepath.Join(dir, "root.json"), rootParts{tlog: true, tsa: true})
-	tsaRoot := vs.writeTrustedRoot(t, filepath.Join(dir, "tsa-root.json"), rootParts{tsa: true})
-	otherRoot := other.writeTrustedRoot(t, filepath.Join(dir, "other-root.json"), rootParts{tlog: true, tsa: true})
+	fullRoot := vs.WriteTrustedRoot(t, filepath.Join(dir, "root.json"), signtest.RootParts{TLog: true, TSA: true})
+	tsaRoot := vs.WriteTrustedRoot(t, filepath.Join(dir, "tsa-root.json"), signtest.RootParts{TSA: true})
+	otherRoot := other.WriteTrustedRoot(t, filepath.Join(dir, "other-root.json"), signtest.RootParts{TLog: true, TSA: true})
 	notRoot := filepath.Join(dir, "not-a-root.json")
 	if err := os.WriteFile(notRoot, []byte(`{"mediaType":"nope"`), 0o644); err != nil {
 		t.Fatal(err)
@@ -271,11 +138,11 @@ func TestKeylessRegistryCLI(t *testing.T) {
 
 	// publish pushes an image, signs and attests it keyless, and returns its reference and
 	// the bundles pushed.
-	publish := func(repo string, s keylessSigner, ev evidence) (string, [][]byte) {
+	publish := func(repo string, s signtest.Signer, ev signtest.Evidence) (string, [][]byte) {
 		t.Helper()
 		ref := host + "/test/" + repo + ":v1"
 		pushRandomImage(t, ref)
-		opts := oci.Options{Transparency: keyless(s, ev)}
+		opts := oci.Options{Transparency: signtest.Keyless(s, ev)}
 		signed, err := oci.SignImage(ctx, ref, s, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -294,10 +161,10 @@ func TestKeylessRegistryCLI(t *testing.T) {
 		}
 		return ref, bundles
 	}
-	ours := vs.signer(t, keylessIdentity, keylessIssuer)
-	good, goodBundles := publish("good", ours, evidence{log: vs, tsa: vs})
-	foreignCert, _ := publish("foreign-cert", other.signer(t, keylessIdentity, keylessIssuer), evidence{log: vs, tsa: vs})
-	bare, _ := publish("bare", ours, evidence{})
+	ours := vs.Signer(t, keylessIdentity, keylessIssuer)
+	good, goodBundles := publish("good", ours, signtest.Evidence{Log: vs, TSA: vs})
+	foreignCert, _ := publish("foreign-cert", other.Signer(t, keylessIdentity, keylessIssuer), signtest.Evidence{Log: vs, TSA: vs})
+	bare, _ := publish("bare", ours, signtest.Evidence{})
 	moved := host + "/test/moved:v1"
 	pushRandomImage(t, moved)
 	for _, b := range goodBundles {
@@ -393,15 +260,15 @@ func TestKeylessRegistryCLI(t *testing.T) {
 // names who signed each attestation on standard error, for a keyless signer its identity and
 // issuer, as `verify-attestation FILE` does.
 func TestKeylessVerifyAttestationRegistryShowsSigner(t *testing.T) {
-	vs := newVirtualSigstore(t)
+	vs := signtest.NewVirtualSigstore(t)
 	host := keylessRegistry(t)
 	ref := host + "/test/app:v1"
 	pushRandomImage(t, ref)
-	s := vs.signer(t, keylessIdentity, keylessIssuer)
-	if _, err := oci.AttestImage(t.Context(), ref, s, keylessSBOMType, []byte(`{"bomFormat":"CycloneDX"}`), oci.Options{Transparency: keyless(s, evidence{log: vs, tsa: vs})}); err != nil {
+	s := vs.Signer(t, keylessIdentity, keylessIssuer)
+	if _, err := oci.AttestImage(t.Context(), ref, s, keylessSBOMType, []byte(`{"bomFormat":"CycloneDX"}`), oci.Options{Transparency: signtest.Keyless(s, signtest.Evidence{Log: vs, TSA: vs})}); err != nil {
 		t.Fatal(err)
 	}
-	rootPath := vs.writeTrustedRoot(t, filepath.Join(t.TempDir(), "root.json"), rootParts{tlog: true, tsa: true})
+	rootPath := vs.WriteTrustedRoot(t, filepath.Join(t.TempDir(), "root.json"), signtest.RootParts{TLog: true, TSA: true})
 	code, stdout, stderr := runKeyCLI(t, nil, "", append([]string{"verify-attestation", "registry:" + ref, "--type", "cyclonedx"}, keylessFlags(rootPath)...)...)
 	if code != ExitOK {
 		t.Fatalf("exit %d:\n%s%s", code, stdout, stderr)
@@ -413,41 +280,25 @@ func TestKeylessVerifyAttestationRegistryShowsSigner(t *testing.T) {
 
 // TestKeylessReleaseCLI verifies a release signed keyless with `hallmark release verify`.
 func TestKeylessReleaseCLI(t *testing.T) {
-	vs, other := newVirtualSigstore(t), newVirtualSigstore(t)
+	vs, other := signtest.NewVirtualSigstore(t), signtest.NewVirtualSigstore(t)
 	roots := t.TempDir()
-	fullRoot := vs.writeTrustedRoot(t, filepath.Join(roots, "root.json"), rootParts{tlog: true, tsa: true})
-	tsaRoot := vs.writeTrustedRoot(t, filepath.Join(roots, "tsa-root.json"), rootParts{tsa: true})
-	ours := vs.signer(t, keylessIdentity, keylessIssuer)
+	fullRoot := vs.WriteTrustedRoot(t, filepath.Join(roots, "root.json"), signtest.RootParts{TLog: true, TSA: true})
+	tsaRoot := vs.WriteTrustedRoot(t, filepath.Join(roots, "tsa-root.json"), signtest.RootParts{TSA: true})
+	ours := vs.Signer(t, keylessIdentity, keylessIssuer)
 
 	// release writes a release directory and signs it keyless where `hallmark release sign`
 	// puts its bundle.
-	release := func(s keylessSigner, ev evidence) string {
+	release := func(s signtest.Signer, ev signtest.Evidence) string {
 		t.Helper()
-		dir := t.TempDir()
-		for name, content := range map[string]string{
+		return signtest.KeylessRelease(t, s, ev, map[string]string{
 			"bin/app": "#!/bin/sh\necho app 2.0.0\n", "lib/plugin.so": "plugin",
 			"sbom.cdx.json": `{"bomFormat":"CycloneDX","specVersion":"1.6"}`,
-		} {
-			writeReleaseFile(t, dir, name, content)
-		}
-		b, _, err := sign.SignRelease(t.Context(), s, dir, sign.ReleaseOptions{SBOM: []string{"sbom.cdx.json"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := keyless(s, ev)(t.Context(), b); err != nil {
-			t.Fatal(err)
-		}
-		raw, err := sign.MarshalBundle(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeReleaseFile(t, dir, sign.ReleaseBundlePath, string(raw))
-		return dir
+		}, sign.ReleaseOptions{SBOM: []string{"sbom.cdx.json"}})
 	}
-	good := release(ours, evidence{log: vs, tsa: vs})
-	foreignCert := release(other.signer(t, keylessIdentity, keylessIssuer), evidence{log: vs, tsa: vs})
-	bare := release(ours, evidence{})
-	tampered := release(ours, evidence{log: vs, tsa: vs})
+	good := release(ours, signtest.Evidence{Log: vs, TSA: vs})
+	foreignCert := release(other.Signer(t, keylessIdentity, keylessIssuer), signtest.Evidence{Log: vs, TSA: vs})
+	bare := release(ours, signtest.Evidence{})
+	tampered := release(ours, signtest.Evidence{Log: vs, TSA: vs})
 	writeReleaseFile(t, tampered, "lib/plugin.so", "PLUGIN")
 
 	steps := []struct {

@@ -12,6 +12,18 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/hallmark-dev/hallmark/sign"
+	"github.com/hallmark-dev/hallmark/sign/signtest"
+)
+
+// Keyless signing needs Fulcio, Rekor and a timestamp authority, none of which runs here;
+// signtest.VirtualSigstore is all three in process, with real keys. What hallmark pushes is
+// still made by hallmark: SignImage/AttestImage sign the statement with the leaf key, and the
+// Options.Transparency hook (signtest.Keyless) turns the key bundle into the keyless bundle a
+// Sigstore client would make, exactly where a real log client hooks in.
+
+const (
+	keylessIdentity = signtest.Identity
+	keylessIssuer   = signtest.Issuer
 )
 
 // keylessSBOMType is the predicate type the keyless attestations carry.
@@ -27,12 +39,12 @@ func TestKeylessImageRoundTrip(t *testing.T) {
 	for _, referrers := range []bool{true, false} {
 		t.Run(map[bool]string{true: "referrers-api", false: "tag-schema"}[referrers], func(t *testing.T) {
 			ctx := t.Context()
-			vs := newVirtualSigstore(t)
+			vs := signtest.NewVirtualSigstore(t)
 			host, _ := newRegistry(t, referrers)
 			ref := host + "/test/app:v1"
 			digest := pushImage(t, ref)
-			s := vs.signer(t, keylessIdentity, keylessIssuer)
-			opts := Options{Transparency: keyless(s, evidence{log: vs, tsa: vs})}
+			s := vs.Signer(t, keylessIdentity, keylessIssuer)
+			opts := Options{Transparency: signtest.Keyless(s, signtest.Evidence{Log: vs, TSA: vs})}
 			signed, err := SignImage(ctx, ref, s, opts)
 			if err != nil {
 				t.Fatal(err)
@@ -41,7 +53,7 @@ func TestKeylessImageRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := sign.NewKeylessPolicy(vs.trustedRoot(t, rootParts{tlog: true, tsa: true}),
+			p, err := sign.NewKeylessPolicy(vs.TrustedRoot(t, signtest.RootParts{TLog: true, TSA: true}),
 				sign.Identity{SubjectAlternativeName: keylessIdentity, Issuer: keylessIssuer})
 			if err != nil {
 				t.Fatal(err)
@@ -69,7 +81,7 @@ func TestKeylessImageRoundTrip(t *testing.T) {
 					!strings.Contains(r.Signer.CertificateAuthority, "sigstore-intermediate") {
 					t.Errorf("%s: signer %+v", tc.kind, r.Signer)
 				}
-				wantLog := []sign.VerifiedLogEntry{{LogID: vs.logID(t), LogURL: "https://rekor.localhost", LogIndex: 0, Kind: "dsse/0.0.1"}}
+				wantLog := []sign.VerifiedLogEntry{{LogID: vs.LogID(t), LogURL: "https://rekor.localhost", LogIndex: 0, Kind: "dsse/0.0.1"}}
 				if diff := cmp.Diff(wantLog, r.TransparencyLog, cmpopts.IgnoreFields(sign.VerifiedLogEntry{}, "IntegratedTime")); diff != "" {
 					t.Errorf("%s: transparency log (-want +got):\n%s", tc.kind, diff)
 				}
@@ -101,7 +113,7 @@ func TestKeylessImageRoundTrip(t *testing.T) {
 // signature and an attestation; both are checked.
 func TestKeylessImageFailures(t *testing.T) {
 	ctx := t.Context()
-	vs, other := newVirtualSigstore(t), newVirtualSigstore(t)
+	vs, other := signtest.NewVirtualSigstore(t), signtest.NewVirtualSigstore(t)
 	host, _ := newRegistry(t, true)
 
 	// publish pushes an image, signs and attests it with s, and returns its reference and
@@ -128,23 +140,23 @@ func TestKeylessImageFailures(t *testing.T) {
 		}
 		return ref, bundles
 	}
-	keylessly := func(repo string, s keylessSigner, ev evidence) string {
+	keylessly := func(repo string, s signtest.Signer, ev signtest.Evidence) string {
 		t.Helper()
-		ref, _ := publish(repo, s, Options{Transparency: keyless(s, ev)})
+		ref, _ := publish(repo, s, Options{Transparency: signtest.Keyless(s, ev)})
 		return ref
 	}
-	ours := vs.signer(t, keylessIdentity, keylessIssuer)
-	theirs := other.signer(t, keylessIdentity, keylessIssuer)
-	full := evidence{log: vs, tsa: vs}
-	good, goodBundles := publish("good", ours, Options{Transparency: keyless(ours, full)})
+	ours := vs.Signer(t, keylessIdentity, keylessIssuer)
+	theirs := other.Signer(t, keylessIdentity, keylessIssuer)
+	full := signtest.Evidence{Log: vs, TSA: vs}
+	good, goodBundles := publish("good", ours, Options{Transparency: signtest.Keyless(ours, full)})
 	foreignCert := keylessly("foreign-cert", theirs, full)
-	foreign := keylessly("foreign", theirs, evidence{log: other, tsa: other})
-	bare := keylessly("bare", ours, evidence{})
-	tsaOnly := keylessly("tsa-only", ours, evidence{tsa: vs})
-	logOnly := keylessly("log-only", ours, evidence{log: vs})
+	foreign := keylessly("foreign", theirs, signtest.Evidence{Log: other, TSA: other})
+	bare := keylessly("bare", ours, signtest.Evidence{})
+	tsaOnly := keylessly("tsa-only", ours, signtest.Evidence{TSA: vs})
+	logOnly := keylessly("log-only", ours, signtest.Evidence{Log: vs})
 	// The log saw the signature after the 10-minute certificate expired, and nothing else
 	// vouches for an earlier time.
-	expired := keylessly("expired", ours, evidence{log: vs, logTime: ours.cert.NotAfter.Add(time.Minute)})
+	expired := keylessly("expired", ours, signtest.Evidence{Log: vs, LogTime: ours.Cert.NotAfter.Add(time.Minute)})
 	keySigner, _ := newSigner(t)
 	keyed, _ := publish("keyed", keySigner, Options{})
 
@@ -162,10 +174,10 @@ func TestKeylessImageFailures(t *testing.T) {
 		}
 	}
 
-	fullRoot := vs.trustedRoot(t, rootParts{tlog: true, tsa: true})
-	tsaRoot := vs.trustedRoot(t, rootParts{tsa: true})
-	ctRoot := vs.trustedRoot(t, rootParts{tlog: true, tsa: true, ctlog: true})
-	otherRoot := other.trustedRoot(t, rootParts{tlog: true, tsa: true})
+	fullRoot := vs.TrustedRoot(t, signtest.RootParts{TLog: true, TSA: true})
+	tsaRoot := vs.TrustedRoot(t, signtest.RootParts{TSA: true})
+	ctRoot := vs.TrustedRoot(t, signtest.RootParts{TLog: true, TSA: true, CTLog: true})
+	otherRoot := other.TrustedRoot(t, signtest.RootParts{TLog: true, TSA: true})
 	id := sign.Identity{SubjectAlternativeName: keylessIdentity, Issuer: keylessIssuer}
 
 	tests := []struct {
@@ -203,7 +215,7 @@ func TestKeylessImageFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := mustKeylessPolicy(t, tt.root, tt.id)
+			p := signtest.KeylessPolicy(t, tt.root, tt.id)
 			for _, pt := range []string{"", keylessSBOMType} {
 				got, err := VerifyImage(ctx, tt.ref, p, VerifyOptions{PredicateType: pt})
 				if tt.want == nil {
@@ -233,13 +245,4 @@ func TestKeylessImageFailures(t *testing.T) {
 var keylessKinds = []error{
 	sign.ErrSignature, sign.ErrCertificateIdentity, sign.ErrUntrustedCertificate,
 	sign.ErrTransparencyLog, sign.ErrTimestamp, sign.ErrSubjectMismatch, sign.ErrDigestMismatch,
-}
-
-func mustKeylessPolicy(t testing.TB, tm root.TrustedMaterial, id sign.Identity) sign.Policy {
-	t.Helper()
-	p, err := sign.NewKeylessPolicy(tm, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
