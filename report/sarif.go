@@ -62,11 +62,15 @@ type (
 		Markdown string `json:"markdown,omitempty"`
 	}
 	sarifConfig struct {
-		Level string `json:"level"`
+		// Enabled is set by decision output only (a rule the policy configuration disables);
+		// nil leaves it out.
+		Enabled *bool  `json:"enabled,omitempty"`
+		Level   string `json:"level"`
 	}
 	sarifInvocation struct {
 		ExecutionSuccessful bool                `json:"executionSuccessful"`
 		StartTimeUTC        string              `json:"startTimeUtc,omitempty"`
+		EndTimeUTC          string              `json:"endTimeUtc,omitempty"`
 		Notifications       []sarifNotification `json:"toolExecutionNotifications,omitempty"`
 	}
 	sarifNotification struct {
@@ -80,7 +84,7 @@ type (
 		Level               string             `json:"level"`
 		Message             sarifText          `json:"message"`
 		Locations           []sarifLocation    `json:"locations,omitempty"`
-		PartialFingerprints map[string]string  `json:"partialFingerprints"`
+		PartialFingerprints map[string]string  `json:"partialFingerprints,omitempty"` // scan and misconfig results always set it
 		Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
 		Properties          map[string]any     `json:"properties,omitempty"`
 	}
@@ -99,7 +103,8 @@ type (
 		StartLine int `json:"startLine"`
 	}
 	sarifLogical struct {
-		FullyQualifiedName string `json:"fullyQualifiedName"`
+		Name               string `json:"name,omitempty"`               // decision output
+		FullyQualifiedName string `json:"fullyQualifiedName,omitempty"` // scan and misconfig output
 		Kind               string `json:"kind"`
 	}
 	sarifSuppression struct {

@@ -22,6 +22,7 @@ import (
 	"github.com/hallmark-dev/hallmark/match/reach"
 	"github.com/hallmark-dev/hallmark/misconfig"
 	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/report"
 	"github.com/hallmark-dev/hallmark/sign"
 	"github.com/hallmark-dev/hallmark/sign/oci"
 	"github.com/hallmark-dev/hallmark/source"
@@ -124,7 +125,7 @@ advisory database, registry unreachable).`,
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted root JSON: also verify keyless signatures and attestations (the policy decides which identities are trusted)")
 	fl.StringVar(&f.evidence, "evidence", "", "decide on this evidence document instead of gathering evidence for TARGET")
 	fl.StringVar(&f.writeEvidence, "write-evidence", "", "also write the evidence the decision was made on to FILE")
-	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(policy.Formats, ", "))
+	fl.StringVarP(&f.format, "format", "f", "text", "output format: "+strings.Join(report.DecisionFormats, ", "))
 	fl.StringVarP(&f.output, "output", "o", "", "write the decision to FILE instead of stdout (written atomically)")
 	fl.StringVar(&f.platform, "platform", "", "image platform to pick from a multi-platform index, os/arch[/variant]")
 	fl.StringArrayVar(&f.vexFiles, "vex", nil, "VEX document to apply to the findings: OpenVEX, CycloneDX VEX or CSAF VEX (repeatable)")
@@ -218,8 +219,8 @@ func policyError(err error) error {
 }
 
 func runGate(ctx context.Context, e *env, f *gateFlags, target string) error {
-	if !validFormat(f.format, policy.Formats) {
-		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(policy.Formats, ", "))}
+	if !validFormat(f.format, report.DecisionFormats) {
+		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(report.DecisionFormats, ", "))}
 	}
 	keys, err := classifyKeys(f)
 	if err != nil {
@@ -274,7 +275,7 @@ func runGate(ctx context.Context, e *env, f *gateFlags, target string) error {
 
 	d := eng.Evaluate(ctx, ev, now)
 	if err := writeOutput(f.output, e.stdout, func(w io.Writer) error {
-		return policy.WriteDecision(w, d, policy.WriteOptions{Format: f.format, ToolName: version.Name, ToolVersion: version.String()})
+		return report.WriteDecision(w, d, report.DecisionOptions{Format: f.format, ToolName: version.Name, ToolVersion: version.String()})
 	}); err != nil {
 		return err
 	}

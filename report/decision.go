@@ -1,8 +1,7 @@
-package policy
+package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -11,14 +10,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hallmark-dev/hallmark/policy"
 )
 
-// Formats a decision is written in.
-var Formats = []string{"text", "json", "sarif", "junit"}
+// A policy decision (policy.Decision) is rendered by WriteDecision rather than through
+// Handler, as misconfiguration results are: it has no packages or advisories to stream. The
+// SARIF output shares the scan formats' SARIF types.
 
-// WriteOptions says how WriteDecision writes.
-type WriteOptions struct {
-	// Format is one of Formats.
+// DecisionFormats are the formats WriteDecision accepts, in the order help text lists them.
+var DecisionFormats = []string{"text", "json", "sarif", "junit"}
+
+// DecisionOptions says how WriteDecision writes.
+type DecisionOptions struct {
+	// Format is one of DecisionFormats.
 	Format string
 	// ToolName and ToolVersion name the program in SARIF and JUnit output.
 	ToolName, ToolVersion string
@@ -26,23 +31,24 @@ type WriteOptions struct {
 
 // WriteDecision writes d in opts.Format: a readable verdict (text), the decision document
 // (json, docs/schema/decision-v1.json), SARIF 2.1.0, or JUnit XML.
-func WriteDecision(w io.Writer, d *Decision, opts WriteOptions) error {
+func WriteDecision(w io.Writer, d *policy.Decision, opts DecisionOptions) error {
 	var b bytes.Buffer
 	var err error
 	switch opts.Format {
 	case "", "text":
-		writeText(&b, d)
+		decisionText(&b, d)
 	case "json":
-		enc := json.NewEncoder(&b)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(d)
+		var out []byte
+		out, err = encodeIndented(d)
+		b.Write(out)
 	case "sarif":
-		err = writeSARIF(&b, d, opts)
+		var out []byte
+		out, err = encodeIndented(decisionSARIF(d, opts))
+		b.Write(out)
 	case "junit":
-		err = writeJUnit(&b, d, opts)
+		err = decisionJUnit(&b, d, opts)
 	default:
-		return fmt.Errorf("unknown decision format %q (want one of %s)", opts.Format, strings.Join(Formats, ", "))
+		return fmt.Errorf("unknown decision format %q (want one of %s)", opts.Format, strings.Join(DecisionFormats, ", "))
 	}
 	if err != nil {
 		return err
@@ -51,7 +57,7 @@ func WriteDecision(w io.Writer, d *Decision, opts WriteOptions) error {
 	return err
 }
 
-func writeText(b *bytes.Buffer, d *Decision) {
+func decisionText(b *bytes.Buffer, d *policy.Decision) {
 	verdict := "ALLOW"
 	if !d.Allow {
 		verdict = "DENY"
@@ -61,7 +67,7 @@ func writeText(b *bytes.Buffer, d *Decision) {
 	if d.Error != "" {
 		fmt.Fprintf(b, "\nThe policy failed to evaluate: %s\n", d.Error)
 	}
-	section := func(title, mark string, vs []Violation) {
+	section := func(title, mark string, vs []policy.Violation) {
 		if len(vs) == 0 {
 			return
 		}
@@ -85,108 +91,26 @@ func writeText(b *bytes.Buffer, d *Decision) {
 		}
 	}
 	fmt.Fprintf(b, "\n%s, %s; %d rules of policy %s (%s), evaluated %s\n",
-		plural(len(d.Violations), "violation"), plural(len(d.Warnings), "warning"), enabled,
-		strings.Join(d.Policy.Sources, "+"), short(d.Policy.Digest), d.Time.Format(time.RFC3339))
+		nounCount(len(d.Violations), "violation"), nounCount(len(d.Warnings), "warning"), enabled,
+		strings.Join(d.Policy.Sources, "+"), shortDigest(d.Policy.Digest), d.Time.Format(time.RFC3339))
 }
 
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
+// nounCount is "1 violation", "2 violations".
+func nounCount(n int, what string) string {
+	return strconv.Itoa(n) + " " + noun(n, what, what+"s")
 }
 
-func short(digest string) string {
+func shortDigest(digest string) string {
 	if len(digest) > 19 {
 		return digest[:19] + "…"
 	}
 	return digest
 }
 
-// SARIF 2.1.0 (OASIS Standard, errata 01), the subset a decision needs.
-const (
-	sarifVersion = "2.1.0"
-	sarifSchema  = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-	toolURI      = "https://github.com/hallmark-dev/hallmark"
-)
-
-type (
-	sarifLog struct {
-		Schema  string     `json:"$schema"`
-		Version string     `json:"version"`
-		Runs    []sarifRun `json:"runs"`
-	}
-	sarifRun struct {
-		Tool        sarifTool         `json:"tool"`
-		Invocations []sarifInvocation `json:"invocations"`
-		Results     []sarifResult     `json:"results"`
-		Properties  map[string]any    `json:"properties,omitempty"`
-	}
-	sarifTool struct {
-		Driver sarifDriver `json:"driver"`
-	}
-	sarifDriver struct {
-		Name           string      `json:"name"`
-		Version        string      `json:"version,omitempty"`
-		InformationURI string      `json:"informationUri"`
-		Rules          []sarifRule `json:"rules"`
-	}
-	sarifRule struct {
-		ID                   string         `json:"id"`
-		ShortDescription     *sarifText     `json:"shortDescription,omitempty"`
-		FullDescription      *sarifText     `json:"fullDescription,omitempty"`
-		DefaultConfiguration sarifConfig    `json:"defaultConfiguration"`
-		Properties           map[string]any `json:"properties,omitempty"`
-	}
-	sarifText struct {
-		Text string `json:"text"`
-	}
-	sarifConfig struct {
-		Enabled bool   `json:"enabled"`
-		Level   string `json:"level"`
-	}
-	sarifInvocation struct {
-		ExecutionSuccessful bool                `json:"executionSuccessful"`
-		EndTimeUTC          string              `json:"endTimeUtc,omitempty"`
-		Notifications       []sarifNotification `json:"toolExecutionNotifications,omitempty"`
-	}
-	sarifNotification struct {
-		Level   string    `json:"level"`
-		Message sarifText `json:"message"`
-	}
-	sarifResult struct {
-		RuleID     string          `json:"ruleId"`
-		RuleIndex  int             `json:"ruleIndex"`
-		Level      string          `json:"level"`
-		Message    sarifText       `json:"message"`
-		Locations  []sarifLocation `json:"locations"`
-		Properties map[string]any  `json:"properties,omitempty"`
-	}
-	sarifLocation struct {
-		PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
-		LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
-		Properties       map[string]any `json:"properties,omitempty"`
-	}
-	sarifPhysical struct {
-		ArtifactLocation sarifArtifact `json:"artifactLocation"`
-		Region           *sarifRegion  `json:"region,omitempty"`
-	}
-	sarifArtifact struct {
-		URI string `json:"uri"`
-	}
-	sarifRegion struct {
-		StartLine int `json:"startLine"`
-	}
-	sarifLogical struct {
-		Name string `json:"name"`
-		Kind string `json:"kind,omitempty"`
-	}
-)
-
-func writeSARIF(w io.Writer, d *Decision, opts WriteOptions) error {
+func decisionSARIF(d *policy.Decision, opts DecisionOptions) *sarifLog {
 	rules, index := ruleCatalogue(d)
 	run := sarifRun{
-		Tool: sarifTool{Driver: sarifDriver{Name: toolName(opts), Version: opts.ToolVersion, InformationURI: toolURI}},
+		Tool: sarifTool{Driver: sarifDriver{Name: decisionTool(opts), Version: opts.ToolVersion, InformationURI: toolURI}},
 		Invocations: []sarifInvocation{{
 			ExecutionSuccessful: d.Error == "",
 			EndTimeUTC:          d.Time.UTC().Format(time.RFC3339),
@@ -204,7 +128,8 @@ func writeSARIF(w io.Writer, d *Decision, opts WriteOptions) error {
 		run.Invocations[0].Notifications = []sarifNotification{{Level: "error", Message: sarifText{Text: "policy evaluation failed: " + d.Error}}}
 	}
 	for _, r := range rules {
-		sr := sarifRule{ID: r.ID, DefaultConfiguration: sarifConfig{Enabled: !r.Disabled, Level: "error"}}
+		enabled := !r.Disabled
+		sr := sarifRule{ID: r.ID, DefaultConfiguration: sarifConfig{Enabled: &enabled, Level: "error"}}
 		if r.Title != "" {
 			sr.ShortDescription = &sarifText{Text: r.Title}
 		}
@@ -216,7 +141,7 @@ func writeSARIF(w io.Writer, d *Decision, opts WriteOptions) error {
 		}
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sr)
 	}
-	add := func(v Violation, level string) {
+	add := func(v policy.Violation, level string) {
 		text := v.Message
 		if v.Remediation != "" {
 			text += "\nFix: " + v.Remediation
@@ -224,7 +149,7 @@ func writeSARIF(w io.Writer, d *Decision, opts WriteOptions) error {
 		res := sarifResult{
 			RuleID: v.RuleID, RuleIndex: index[v.RuleID], Level: level,
 			Message:    sarifText{Text: text},
-			Locations:  []sarifLocation{location(d.Subject, v.Resource)},
+			Locations:  []sarifLocation{decisionLocation(d.Subject, v.Resource)},
 			Properties: map[string]any{"severity": v.Severity},
 		}
 		if v.Remediation != "" {
@@ -238,20 +163,18 @@ func writeSARIF(w io.Writer, d *Decision, opts WriteOptions) error {
 	for _, v := range d.Warnings {
 		add(v, "warning")
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}})
+	return &sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
 }
 
-// location puts a result on the subject (a path for files and directories; the reference for
-// images) and, when the resource is a file:line inside a directory subject, on that line.
-func location(s Subject, resource string) sarifLocation {
+// decisionLocation puts a result on the subject (a path for files and directories; the
+// reference for images) and, when the resource is a file:line inside a directory subject, on
+// that line.
+func decisionLocation(s policy.Subject, resource string) sarifLocation {
 	loc := sarifLocation{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifArtifact{URI: artifactURI(s.Name)}}}
 	if resource == "" || resource == s.Name {
 		return loc
 	}
-	if file, line, ok := fileLine(resource); ok && s.Kind == KindDir {
+	if file, line, ok := fileLine(resource); ok && s.Kind == policy.KindDir {
 		loc.PhysicalLocation = &sarifPhysical{
 			ArtifactLocation: sarifArtifact{URI: artifactURI(strings.TrimSuffix(s.Name, "/") + "/" + file)},
 			Region:           &sarifRegion{StartLine: line},
@@ -293,7 +216,7 @@ func artifactURI(name string) string {
 
 // ruleCatalogue lists the policy's rules plus any rule id a violation carries that the
 // catalogue lacks (a user rule that names its own ids, the engine's policy-error).
-func ruleCatalogue(d *Decision) ([]RuleInfo, map[string]int) {
+func ruleCatalogue(d *policy.Decision) ([]policy.RuleInfo, map[string]int) {
 	rules := slices.Clone(d.Rules)
 	index := map[string]int{}
 	for i, r := range rules {
@@ -302,13 +225,15 @@ func ruleCatalogue(d *Decision) ([]RuleInfo, map[string]int) {
 	for _, v := range slices.Concat(d.Violations, d.Warnings) {
 		if _, ok := index[v.RuleID]; !ok {
 			index[v.RuleID] = len(rules)
-			rules = append(rules, RuleInfo{ID: v.RuleID})
+			rules = append(rules, policy.RuleInfo{ID: v.RuleID})
 		}
 	}
 	return rules, index
 }
 
-func toolName(o WriteOptions) string {
+// decisionTool defaults to "hallmark" without a version, unlike toolOf: a decision names the
+// tool only as the caller gives it.
+func decisionTool(o DecisionOptions) string {
 	if o.ToolName == "" {
 		return "hallmark"
 	}
@@ -359,7 +284,7 @@ type (
 	}
 )
 
-func writeJUnit(w io.Writer, d *Decision, opts WriteOptions) error {
+func decisionJUnit(w io.Writer, d *policy.Decision, opts DecisionOptions) error {
 	rules, _ := ruleCatalogue(d)
 	suite := junitSuite{
 		Name:      d.Subject.Name,
@@ -369,11 +294,11 @@ func writeJUnit(w io.Writer, d *Decision, opts WriteOptions) error {
 			{"subject.digest", d.Subject.Digest},
 			{"policy.sources", strings.Join(d.Policy.Sources, ",")},
 			{"policy.digest", d.Policy.Digest},
-			{"tool", strings.TrimSpace(toolName(opts) + " " + opts.ToolVersion)},
+			{"tool", strings.TrimSpace(decisionTool(opts) + " " + opts.ToolVersion)},
 		},
 	}
-	byRule := func(vs []Violation, id string) []Violation {
-		var out []Violation
+	byRule := func(vs []policy.Violation, id string) []policy.Violation {
+		var out []policy.Violation
 		for _, v := range vs {
 			if v.RuleID == id {
 				out = append(out, v)
@@ -385,11 +310,11 @@ func writeJUnit(w io.Writer, d *Decision, opts WriteOptions) error {
 		c := junitCase{Name: r.ID, ClassName: "hallmark.policy"}
 		deny, warn := byRule(d.Violations, r.ID), byRule(d.Warnings, r.ID)
 		switch {
-		case r.ID == RuleError && len(deny) > 0:
+		case r.ID == policy.RuleError && len(deny) > 0:
 			c.Error = &junitProblem{Message: deny[0].Message, Type: "policy-error", Text: describeViolations(deny)}
 			suite.Errors++
 		case len(deny) > 0:
-			c.Failure = &junitProblem{Message: fmt.Sprintf("%s: %s", plural(len(deny), "violation"), deny[0].Message), Type: deny[0].Severity, Text: describeViolations(deny)}
+			c.Failure = &junitProblem{Message: fmt.Sprintf("%s: %s", nounCount(len(deny), "violation"), deny[0].Message), Type: deny[0].Severity, Text: describeViolations(deny)}
 			suite.Failures++
 		case r.Disabled:
 			c.Skipped = &junitSkipped{Message: "disabled by the policy configuration"}
@@ -414,7 +339,7 @@ func writeJUnit(w io.Writer, d *Decision, opts WriteOptions) error {
 	return err
 }
 
-func describeViolations(vs []Violation) string {
+func describeViolations(vs []policy.Violation) string {
 	var b strings.Builder
 	for _, v := range vs {
 		fmt.Fprintf(&b, "[%s] %s\n", v.Severity, v.Message)
