@@ -116,7 +116,7 @@ func VerifyAttestation(ctx context.Context, digest string, bundleJSON []byte, p 
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	b, err := parseBundle(bundleJSON)
+	b, entries, err := parseBundle(bundleJSON)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -157,7 +157,7 @@ func VerifyAttestation(ctx context.Context, digest string, bundleJSON []byte, p 
 	if predicateType != "" && st.PredicateType != predicateType {
 		return nil, nil, fmt.Errorf("%w: the statement attests %s, want %s", ErrPredicateTypeMismatch, st.PredicateType, predicateType)
 	}
-	r, err := p.result(b, res, digest)
+	r, err := p.result(b, entries, res, digest)
 	if err != nil {
 		return nil, nil, err
 	}

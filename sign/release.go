@@ -356,7 +356,7 @@ func VerifyRelease(ctx context.Context, dir string, bundleJSON []byte, p Policy)
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("%w: %s is not a directory", ErrReleaseTree, dir)
 	}
-	b, err := parseBundle(bundleJSON)
+	b, entries, err := parseBundle(bundleJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +400,7 @@ func VerifyRelease(ctx context.Context, dir string, bundleJSON []byte, p Policy)
 	if err != nil {
 		return nil, err
 	}
-	r, err := p.result(b, res, "")
+	r, err := p.result(b, entries, res, "")
 	if err != nil {
 		return nil, err
 	}

@@ -149,7 +149,7 @@ func TestReleaseRoundTrip(t *testing.T) {
 
 func mustBundle(t testing.TB, bundleJSON []byte) *bundle.Bundle {
 	t.Helper()
-	b, err := parseBundle(bundleJSON)
+	b, _, err := parseBundle(bundleJSON)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -369,7 +370,7 @@ func verifyBundle(ctx context.Context, artifact io.Reader, digest string, bundle
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b, err := parseBundle(bundleJSON)
+	b, entries, err := parseBundle(bundleJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +453,7 @@ func verifyBundle(ctx context.Context, artifact io.Reader, digest string, bundle
 		}
 		return nil, p.classify(verr)
 	}
-	return p.result(b, res, artifactDigest)
+	return p.result(b, entries, res, artifactDigest)
 }
 
 // parseBundle decodes a Sigstore bundle (JSON, v0.1 to v0.3) and checks that its parts decode:
@@ -461,47 +462,50 @@ func verifyBundle(ctx context.Context, artifact io.Reader, digest string, bundle
 // transparency log entry that is missing its inclusion proof or promise, or whose body
 // contradicts itself (sigstore-go checks the entry's signature with the entry's key while
 // decoding it), is ErrTransparencyLog: the bundle was read, its log evidence is bad.
-func parseBundle(data []byte) (*bundle.Bundle, error) {
+func parseBundle(data []byte) (*bundle.Bundle, []*tlog.Entry, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%w: empty input", ErrMalformedBundle)
+		return nil, nil, fmt.Errorf("%w: empty input", ErrMalformedBundle)
 	}
 	pb := new(protobundle.Bundle)
 	if err := protojson.Unmarshal(data, pb); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedBundle, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedBundle, err)
 	}
 	// Check the parts in the order a reader would name them, before bundle.NewBundle, whose
 	// validation looks at the log entries first and would report an empty certificate chain
 	// as a log problem.
 	raw := &bundle.Bundle{Bundle: pb}
 	if _, err := raw.Version(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedBundle, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedBundle, err)
 	}
 	if _, err := raw.SignatureContent(); err != nil {
-		return nil, fmt.Errorf("%w: signature content: %w", ErrMalformedBundle, err)
+		return nil, nil, fmt.Errorf("%w: signature content: %w", ErrMalformedBundle, err)
 	}
 	if env := pb.GetDsseEnvelope(); env != nil && len(env.GetSignatures()) != 1 {
 		// The bundle specification allows exactly one signature in the envelope.
-		return nil, fmt.Errorf("%w: DSSE envelope has %d signatures, want 1", ErrMalformedBundle, len(env.GetSignatures()))
+		return nil, nil, fmt.Errorf("%w: DSSE envelope has %d signatures, want 1", ErrMalformedBundle, len(env.GetSignatures()))
 	}
 	if _, err := raw.VerificationContent(); err != nil {
-		return nil, fmt.Errorf("%w: verification material: %w", ErrMalformedBundle, err)
+		return nil, nil, fmt.Errorf("%w: verification material: %w", ErrMalformedBundle, err)
 	}
 	if _, err := raw.Timestamps(); err != nil {
-		return nil, fmt.Errorf("%w: timestamps: %w", ErrMalformedBundle, err)
+		return nil, nil, fmt.Errorf("%w: timestamps: %w", ErrMalformedBundle, err)
 	}
-	if _, err := raw.TlogEntries(); err != nil {
-		return nil, fmt.Errorf("%w: invalid entry: %w", ErrTransparencyLog, err)
+	// The entries are decoded once here (decoding checks each entry's own signature: not
+	// cheap) and handed to result, instead of decoding them again there.
+	entries, err := raw.TlogEntries()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: invalid entry: %w", ErrTransparencyLog, err)
 	}
 	b, err := bundle.NewBundle(pb)
 	if err != nil {
 		// Versioned requirements on the log entries: v0.1 needs inclusion promises, v0.2 and
 		// later inclusion proofs.
 		if msg := err.Error(); strings.Contains(msg, "inclusion promises missing") || strings.Contains(msg, "inclusion proof missing") {
-			return nil, fmt.Errorf("%w: %w", ErrTransparencyLog, err)
+			return nil, nil, fmt.Errorf("%w: %w", ErrTransparencyLog, err)
 		}
-		return nil, fmt.Errorf("%w: %w", ErrMalformedBundle, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedBundle, err)
 	}
-	return b, nil
+	return b, entries, nil
 }
 
 // checkShape refuses, with a precise reason, a bundle whose kind of signer cannot satisfy the
@@ -624,7 +628,7 @@ func (p Policy) classify(err error) error {
 }
 
 // result turns sigstore-go's verification result into ours.
-func (p Policy) result(b *bundle.Bundle, res *verify.VerificationResult, artifactDigest string) (*Result, error) {
+func (p Policy) result(b *bundle.Bundle, entries []*tlog.Entry, res *verify.VerificationResult, artifactDigest string) (*Result, error) {
 	r := &Result{MediaType: b.GetMediaType(), Artifact: artifactDigest}
 	switch {
 	case res.Signature != nil && res.Signature.Certificate != nil:
@@ -648,10 +652,6 @@ func (p Policy) result(b *bundle.Bundle, res *verify.VerificationResult, artifac
 		r.Payload = env.GetPayload()
 	}
 	if p.tlog {
-		entries, err := b.TlogEntries()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformedBundle, err)
-		}
 		logs := p.trusted.RekorLogs()
 		for _, e := range entries {
 			id := hex.EncodeToString([]byte(e.LogKeyID()))

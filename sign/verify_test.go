@@ -267,7 +267,7 @@ func TestVerifySignBlobRoundTrip(t *testing.T) {
 
 func flipSignatureBit(t testing.TB, bundleJSON []byte) []byte {
 	t.Helper()
-	b, err := parseBundle(bundleJSON)
+	b, _, err := parseBundle(bundleJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
