@@ -17,7 +17,7 @@ import (
 func TestGateKeyless(t *testing.T) {
 	db := fixtureDB(t)
 	vs := signtest.NewVirtualSigstore(t)
-	host := keylessRegistry(t)
+	host := testRegistry(t)
 	root := vs.WriteTrustedRoot(t, filepath.Join(t.TempDir(), "root.json"), signtest.RootParts{TLog: true, TSA: true})
 	ref := host + "/test/keyless:v1"
 	pushRandomImage(t, ref)

@@ -6,17 +6,11 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/hallmark-dev/hallmark/policy"
@@ -44,22 +38,8 @@ func with(vars map[string]string, more map[string]string) map[string]string {
 // decision and verifies it as the admission webhook would.
 func TestGateRegistry(t *testing.T) {
 	db := fixtureDB(t)
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	s := httptest.NewServer(reg)
-	defer s.Close()
-	host := strings.TrimPrefix(s.URL, "http://")
-	push := func(ref string) string {
-		img, err := random.Image(256, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, _ := name.ParseReference(ref)
-		if err := remote.Write(r, img); err != nil {
-			t.Fatal(err)
-		}
-		d, _ := img.Digest()
-		return d.String()
-	}
+	host := testRegistry(t)
+	push := func(ref string) string { return pushRandomImage(t, ref) }
 	signed := host + "/test/signed@" + push(host+"/test/signed:v1")
 	unsigned := host + "/test/unsigned@" + push(host+"/test/unsigned:v1")
 	key, pub := signKeys+"/cosign.key", signKeys+"/cosign.pub"

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/hallmark-dev/hallmark/sbom/sbomtest"
 	"github.com/hallmark-dev/hallmark/vulndb"
@@ -289,30 +288,5 @@ func validateScanOutput(t *testing.T, args []string, doc []byte) {
 	if !ok {
 		t.Fatalf("no schema for scan --format %q", format)
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sdoc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	url := "file:///" + filepath.Base(file)
-	if err := c.AddResource(url, sdoc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	if err != nil {
-		t.Fatalf("scan %s output is not JSON: %v", format, err)
-	}
-	if err := schema.Validate(inst); err != nil {
-		t.Errorf("scan %s output is not valid against %s: %v", format, file, err)
-	}
+	validateJSON(t, doc, file)
 }

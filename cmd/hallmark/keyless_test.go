@@ -3,18 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -44,31 +39,6 @@ func keylessFlags(rootPath string, extra ...string) []string {
 		extra = []string{"--certificate-identity", keylessIdentity, "--certificate-oidc-issuer", keylessIssuer}
 	}
 	return append([]string{"--trusted-root", rootPath}, extra...)
-}
-
-// keylessRegistry serves go-containerregistry's in-process registry (without the referrers
-// API: the referrers tag schema is what most registries still need).
-func keylessRegistry(t *testing.T) string {
-	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://")
-}
-
-// pushRandomImage writes a random image to ref.
-func pushRandomImage(t *testing.T, ref string) {
-	t.Helper()
-	img, err := random.Image(128, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // keylessArtifact is an OCI artifact manifest, as sign/oci pushes its bundles.
@@ -126,7 +96,7 @@ func pushBundleReferrer(t *testing.T, ref string, bundleJSON []byte) {
 func TestKeylessRegistryCLI(t *testing.T) {
 	ctx := t.Context()
 	vs, other := signtest.NewVirtualSigstore(t), signtest.NewVirtualSigstore(t)
-	host := keylessRegistry(t)
+	host := testRegistry(t)
 	dir := t.TempDir()
 	fullRoot := vs.WriteTrustedRoot(t, filepath.Join(dir, "root.json"), signtest.RootParts{TLog: true, TSA: true})
 	tsaRoot := vs.WriteTrustedRoot(t, filepath.Join(dir, "tsa-root.json"), signtest.RootParts{TSA: true})
@@ -261,7 +231,7 @@ func TestKeylessRegistryCLI(t *testing.T) {
 // issuer, as `verify-attestation FILE` does.
 func TestKeylessVerifyAttestationRegistryShowsSigner(t *testing.T) {
 	vs := signtest.NewVirtualSigstore(t)
-	host := keylessRegistry(t)
+	host := testRegistry(t)
 	ref := host + "/test/app:v1"
 	pushRandomImage(t, ref)
 	s := vs.Signer(t, keylessIdentity, keylessIssuer)

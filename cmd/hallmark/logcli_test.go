@@ -3,19 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/hallmark-dev/hallmark/tlog"
 )
@@ -171,23 +164,10 @@ func moveTlogEntry(t *testing.T, from, to string) string {
 // entries of the pushed bundles.
 func TestImageSignVerifyWithTlog(t *testing.T) {
 	url, vkey := inProcessLog(t)
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	s := httptest.NewServer(reg)
-	defer s.Close()
-	host := strings.TrimPrefix(s.URL, "http://")
-	push := func(ref string) {
-		img, err := random.Image(128, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, _ := name.ParseReference(ref)
-		if err := remote.Write(r, img); err != nil {
-			t.Fatal(err)
-		}
-	}
+	host := testRegistry(t)
 	logged, unlogged := host+"/test/logged:v1", host+"/test/unlogged:v1"
-	push(logged)
-	push(unlogged)
+	pushRandomImage(t, logged)
+	pushRandomImage(t, unlogged)
 	key, pub := signKeys+"/cosign.key", signKeys+"/cosign.pub"
 	pred := filepath.Join(t.TempDir(), "sbom.json")
 	os.WriteFile(pred, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`), 0o644)

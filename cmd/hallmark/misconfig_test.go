@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 const mc = "../../misconfig/testdata"
@@ -113,30 +112,5 @@ func validateMisconfigOutput(t *testing.T, args []string, out []byte) {
 	if file == "" {
 		return
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sdoc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	url := "file:///" + filepath.Base(file)
-	if err := c.AddResource(url, sdoc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
-	if err != nil {
-		t.Fatalf("%s output is not JSON: %v", format, err)
-	}
-	if err := schema.Validate(inst); err != nil {
-		t.Errorf("%s output is not valid against %s: %v", format, file, err)
-	}
+	validateJSON(t, out, file)
 }

@@ -2,18 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // runVerifyCLI runs `hallmark verify args…` as run does, with the verify command attached
@@ -99,22 +91,8 @@ func TestVerifyCommandJSON(t *testing.T) {
 // TestRegistryCLI signs, attests and verifies an image in go-containerregistry's in-process
 // registry (without the referrers API, so the referrers tag schema is exercised end to end).
 func TestRegistryCLI(t *testing.T) {
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	s := httptest.NewServer(reg)
-	defer s.Close()
-	host := strings.TrimPrefix(s.URL, "http://")
-	push := func(ref string) string {
-		img, err := random.Image(128, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, _ := name.ParseReference(ref)
-		if err := remote.Write(r, img); err != nil {
-			t.Fatal(err)
-		}
-		d, _ := img.Digest()
-		return d.String()
-	}
+	host := testRegistry(t)
+	push := func(ref string) string { return pushRandomImage(t, ref) }
 	image := host + "/test/app:v1"
 	digest := push(image)
 	key, pub := signKeys+"/cosign.key", signKeys+"/cosign.pub"
